@@ -1,0 +1,37 @@
+//! The app's frame: navigation, routes, and the page-wide backend state.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::pages::{DebugPanic, NotFound, Overview, SystemPage};
+use crate::system::{self, BackendBadge, Requested, SystemState};
+
+/// The whole page.
+#[component]
+pub fn App() -> impl IntoView {
+    let state = RwSignal::new_local(SystemState::Starting("loading"));
+    provide_context(state);
+    spawn_local(system::start(Requested::from_address(), state));
+
+    view! {
+        <Router>
+            <header class="top-bar">
+                <a href="/" class="brand">"Poser Lab"</a>
+                <nav aria-label="Pages">
+                    <A href="/">"Overview"</A>
+                    <A href="/system">"System"</A>
+                </nav>
+                <BackendBadge />
+            </header>
+            <main>
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=Overview />
+                    <Route path=path!("/system") view=SystemPage />
+                    <Route path=path!("/debug/panic") view=DebugPanic />
+                </Routes>
+            </main>
+        </Router>
+    }
+}

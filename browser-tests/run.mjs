@@ -1,0 +1,249 @@
+// Poser Lab's browser tests: serve the built page (dist/) on 127.0.0.1 and drive Debian's
+// Chromium through playwright-core. Assertions read the page's data-* attributes, never pixels.
+//
+//   node browser-tests/run.mjs --dist dist --expected-matmul FILE [--artifacts DIR] [--only NAME]
+//
+// Exit status 0 only if every test passed. Screenshots go to the artifacts folder.
+
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import path from 'node:path';
+import os from 'node:os';
+import { serveDist } from './serve.mjs';
+
+const args = parseArgs(process.argv.slice(2));
+const distDir = path.resolve(args.dist ?? 'dist');
+const artifactsDir = path.resolve(args.artifacts ?? 'target/browser-tests');
+const expectedMatmul = JSON.parse(fs.readFileSync(required(args, 'expected-matmul'), 'utf8'));
+const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const readyTimeoutMs = 180_000;
+fs.mkdirSync(artifactsDir, { recursive: true });
+
+// Flags the closed network and running as root need; see README "Browser tests".
+const baseFlags = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-default-apps',
+  '--disable-quic',
+];
+
+const server = await serveDist(distDir);
+const origin = server.origin;
+const requests = [];
+const results = [];
+
+const tests = [
+  {
+    name: 'webgpu-forced-uses-swiftshader-and-matches-native',
+    webgpu: true,
+    async run(page) {
+      await page.goto(`${origin}/system?backend=webgpu`);
+      const panel = await readyPanel(page);
+      expectEqual(panel.backend, 'webgpu', 'backend');
+      // Never pass on "no GPU": the adapter must be the one this machine has.
+      expect(
+        panel.adapterArchitecture.toLowerCase().includes('swiftshader'),
+        `expected the SwiftShader adapter, got architecture "${panel.adapterArchitecture}" (vendor "${panel.adapterVendor}")`,
+      );
+      expectEqual(panel.burnAdapterType, 'Cpu', "burn's adapter type (SwiftShader is a fallback adapter)");
+      expectMatmulMatches(panel.matmul);
+      await page.screenshot({ path: path.join(artifactsDir, 'system-webgpu.png'), fullPage: true });
+    },
+  },
+  {
+    name: 'automatic-choice-skips-the-software-adapter',
+    webgpu: true,
+    async run(page) {
+      await page.goto(`${origin}/system`);
+      const panel = await readyPanel(page);
+      expectEqual(panel.backend, 'cpu', 'backend');
+      expectEqual(panel.requested, 'auto', 'requested backend');
+      expect(panel.adapterArchitecture.includes('swiftshader'), 'the notice should name the software adapter it skipped');
+      expect(/software/.test(panel.notices.join(' ')), `notice should explain the software adapter, got ${JSON.stringify(panel.notices)}`);
+      expectMatmulMatches(panel.matmul);
+    },
+  },
+  {
+    name: 'cpu-forced',
+    webgpu: true,
+    async run(page) {
+      await page.goto(`${origin}/system?backend=cpu`);
+      const panel = await readyPanel(page);
+      expectEqual(panel.backend, 'cpu', 'backend');
+      expectEqual(panel.requested, 'cpu', 'requested backend');
+      expectEqual(panel.notices.length, 0, 'number of notices');
+      expectMatmulMatches(panel.matmul);
+      await page.screenshot({ path: path.join(artifactsDir, 'system-cpu.png'), fullPage: true });
+    },
+  },
+  {
+    name: 'no-webgpu-falls-back-to-cpu-and-says-so',
+    webgpu: false,
+    async run(page) {
+      await page.goto(`${origin}/`);
+      const panel = await readyPanel(page);
+      expectEqual(panel.backend, 'cpu', 'backend');
+      expect(/CPU backend/.test(panel.notices.join(' ')), `expected a notice about the CPU fallback, got ${JSON.stringify(panel.notices)}`);
+      expectMatmulMatches(panel.matmul);
+      const badge = await page.getByTestId('backend-badge').textContent();
+      expectEqual(badge, 'CPU backend', 'navigation badge');
+      await page.screenshot({ path: path.join(artifactsDir, 'overview-no-webgpu.png'), fullPage: true });
+    },
+  },
+  {
+    name: 'webgpu-requested-without-webgpu-falls-back-to-cpu',
+    webgpu: false,
+    async run(page) {
+      await page.goto(`${origin}/system?backend=webgpu`);
+      const panel = await readyPanel(page);
+      expectEqual(panel.backend, 'cpu', 'backend');
+      expectEqual(panel.requested, 'webgpu', 'requested backend');
+      expect(/WebGPU was requested/.test(panel.notices.join(' ')), `expected a notice that WebGPU was requested, got ${JSON.stringify(panel.notices)}`);
+    },
+  },
+  {
+    name: 'debug-panic-route-shows-the-error-view',
+    webgpu: false,
+    expectPageErrors: true,
+    async run(page) {
+      await page.goto(`${origin}/debug/panic`);
+      const view = page.getByTestId('panic-view');
+      await view.waitFor({ state: 'visible', timeout: 30_000 });
+      const message = await page.getByTestId('panic-message').textContent();
+      expect(message.includes('panics on purpose'), `the error view should show the panic message, got ${JSON.stringify(message)}`);
+      const reload = await view.getByRole('link', { name: 'Reload the page' }).getAttribute('href');
+      expect(reload.endsWith('/debug/panic'), `reload link should point at the same address, got ${reload}`);
+      await page.screenshot({ path: path.join(artifactsDir, 'panic-view.png'), fullPage: true });
+    },
+  },
+  {
+    name: 'unknown-address-shows-not-found',
+    webgpu: false,
+    async run(page) {
+      await page.goto(`${origin}/no/such/page`);
+      await page.getByTestId('not-found').waitFor({ state: 'visible', timeout: 30_000 });
+    },
+  },
+];
+
+for (const webgpu of [true, false]) {
+  const group = tests.filter((test) => test.webgpu === webgpu && (!args.only || test.name === args.only));
+  if (group.length === 0) continue;
+  const flags = webgpu ? [...baseFlags, '--enable-unsafe-webgpu'] : baseFlags;
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'poser-chromium-'));
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: [...flags, `--user-data-dir=${userDataDir}`],
+  });
+  for (const test of group) {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+    const page = await context.newPage();
+    const pageErrors = [];
+    page.on('request', (request) => requests.push({ test: test.name, url: request.url() }));
+    page.on('pageerror', (error) => pageErrors.push(String(error)));
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(`console: ${message.text()}`);
+    });
+    const started = Date.now();
+    try {
+      await test.run(page);
+      if (!test.expectPageErrors && pageErrors.length > 0) {
+        throw new Error(`the page reported errors:\n  ${pageErrors.join('\n  ')}`);
+      }
+      results.push({ name: test.name, ok: true, ms: Date.now() - started });
+    } catch (error) {
+      const shot = path.join(artifactsDir, `failed-${test.name}.png`);
+      await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
+      results.push({ name: test.name, ok: false, ms: Date.now() - started, error: `${error.message}\n  (screenshot: ${shot})` });
+    }
+    await context.close();
+  }
+  await browser.close();
+  fs.rmSync(userDataDir, { recursive: true, force: true });
+}
+
+// Nothing may leave the machine: every request goes to the local server (or is inline data).
+const foreign = requests.filter(({ url }) => !url.startsWith(`${origin}/`) && !/^(data|blob):/.test(url));
+results.push({
+  name: 'no-requests-to-other-hosts',
+  ok: foreign.length === 0 && requests.length > 0,
+  ms: 0,
+  error: requests.length === 0
+    ? 'no requests were recorded at all'
+    : `requests to other hosts:\n  ${foreign.map(({ test, url }) => `${test}: ${url}`).join('\n  ')}`,
+});
+
+await server.close();
+fs.writeFileSync(path.join(artifactsDir, 'results.json'), JSON.stringify(results, null, 2));
+for (const result of results) {
+  process.stderr.write(`${result.ok ? 'ok  ' : 'FAIL'} ${result.name} (${(result.ms / 1000).toFixed(1)} s)\n`);
+  if (!result.ok) process.stderr.write(`     ${result.error}\n`);
+}
+const failed = results.filter((result) => !result.ok).length;
+process.stderr.write(`${results.length - failed} passed, ${failed} failed; artifacts in ${artifactsDir}\n`);
+process.exit(failed === 0 ? 0 : 1);
+
+// ---------------------------------------------------------------------------------------------
+
+async function readyPanel(page) {
+  const panel = page.locator('[data-testid="system-panel"]');
+  await page.locator('[data-testid="system-panel"][data-state="ready"], [data-testid="system-panel"][data-state="failed"]')
+    .waitFor({ timeout: readyTimeoutMs });
+  const state = await panel.getAttribute('data-state');
+  if (state !== 'ready') {
+    throw new Error(`the backend failed to start: ${await panel.textContent()}`);
+  }
+  const attribute = (name) => panel.getAttribute(`data-${name}`).then((value) => value ?? '');
+  return {
+    backend: await attribute('backend'),
+    requested: await attribute('requested'),
+    adapterVendor: await attribute('adapter-vendor'),
+    adapterArchitecture: await attribute('adapter-architecture'),
+    burnAdapterType: await attribute('burn-adapter-type'),
+    matmul: JSON.parse(await attribute('matmul')),
+    notices: await page.getByTestId('backend-notice').allTextContents(),
+  };
+}
+
+// The same measure as the engine's MatmulSummary::max_relative_difference.
+function expectMatmulMatches(actual) {
+  const tolerance = 1e-4;
+  expect(JSON.stringify(actual.spec) === JSON.stringify(expectedMatmul.spec),
+    `the page multiplied ${JSON.stringify(actual.spec)}, native ${JSON.stringify(expectedMatmul.spec)}`);
+  const entries = actual.spec.size * actual.spec.size;
+  const typical = expectedMatmul.abs_sum / entries;
+  let worst = Math.abs(actual.sum - expectedMatmul.sum) / (typical * entries);
+  expectedMatmul.samples.forEach((expected, i) => {
+    worst = Math.max(worst, Math.abs(actual.samples[i] - expected) / typical);
+  });
+  expect(worst < tolerance, `the page's matmul differs from native by ${worst} (relative), more than ${tolerance}`);
+}
+
+function expect(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+function expectEqual(actual, expected, what) {
+  if (actual !== expected) throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+}
+
+function parseArgs(argv) {
+  const parsed = {};
+  for (let i = 0; i < argv.length; i += 2) {
+    if (!argv[i].startsWith('--')) throw new Error(`unexpected argument ${argv[i]}`);
+    parsed[argv[i].slice(2)] = argv[i + 1];
+  }
+  return parsed;
+}
+
+function required(parsed, name) {
+  if (!parsed[name]) {
+    process.stderr.write(`error: --${name} is required\n`);
+    process.exit(2);
+  }
+  return parsed[name];
+}

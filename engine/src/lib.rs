@@ -1,0 +1,13 @@
+//! Poser Lab's engine: everything that computes, nothing that draws.
+//!
+//! The data flows one way through the modules: scenarios → tokens → model with hooks →
+//! strategies → report. The same code runs natively (the `poser` command line, tests) and in
+//! the browser (compiled to wasm, on WebGPU or the CPU backend). Every read back from a device
+//! is asynchronous, because a synchronous read panics on WebGPU in wasm.
+
+pub mod backend;
+pub mod error;
+pub mod seeded;
+pub mod warmup;
+
+pub use error::EngineError;
