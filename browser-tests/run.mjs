@@ -8,7 +8,6 @@
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
-import os from 'node:os';
 import { serveDist } from './serve.mjs';
 
 const args = parseArgs(process.argv.slice(2));
@@ -49,7 +48,7 @@ const tests = [
         `expected the SwiftShader adapter, got architecture "${panel.adapterArchitecture}" (vendor "${panel.adapterVendor}")`,
       );
       expectEqual(panel.burnAdapterType, 'Cpu', "burn's adapter type (SwiftShader is a fallback adapter)");
-      expectMatmulMatches(panel.matmul);
+      expectMatmulMatches(panel.matmul, panel.referenceDifference);
       await page.screenshot({ path: path.join(artifactsDir, 'system-webgpu.png'), fullPage: true });
     },
   },
@@ -63,7 +62,7 @@ const tests = [
       expectEqual(panel.requested, 'auto', 'requested backend');
       expect(panel.adapterArchitecture.includes('swiftshader'), 'the notice should name the software adapter it skipped');
       expect(/software/.test(panel.notices.join(' ')), `notice should explain the software adapter, got ${JSON.stringify(panel.notices)}`);
-      expectMatmulMatches(panel.matmul);
+      expectMatmulMatches(panel.matmul, panel.referenceDifference);
     },
   },
   {
@@ -75,7 +74,7 @@ const tests = [
       expectEqual(panel.backend, 'cpu', 'backend');
       expectEqual(panel.requested, 'cpu', 'requested backend');
       expectEqual(panel.notices.length, 0, 'number of notices');
-      expectMatmulMatches(panel.matmul);
+      expectMatmulMatches(panel.matmul, panel.referenceDifference);
       await page.screenshot({ path: path.join(artifactsDir, 'system-cpu.png'), fullPage: true });
     },
   },
@@ -87,7 +86,7 @@ const tests = [
       const panel = await readyPanel(page);
       expectEqual(panel.backend, 'cpu', 'backend');
       expect(/CPU backend/.test(panel.notices.join(' ')), `expected a notice about the CPU fallback, got ${JSON.stringify(panel.notices)}`);
-      expectMatmulMatches(panel.matmul);
+      expectMatmulMatches(panel.matmul, panel.referenceDifference);
       const badge = await page.getByTestId('backend-badge').textContent();
       expectEqual(badge, 'CPU backend', 'navigation badge');
       await page.screenshot({ path: path.join(artifactsDir, 'overview-no-webgpu.png'), fullPage: true });
@@ -133,18 +132,17 @@ for (const webgpu of [true, false]) {
   const group = tests.filter((test) => test.webgpu === webgpu && (!args.only || test.name === args.only));
   if (group.length === 0) continue;
   const flags = webgpu ? [...baseFlags, '--enable-unsafe-webgpu'] : baseFlags;
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'poser-chromium-'));
-  const browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: [...flags, `--user-data-dir=${userDataDir}`],
-  });
+  // launch() gives every browser a fresh temporary profile (a new --user-data-dir).
+  const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: flags });
   for (const test of group) {
     const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
     const page = await context.newPage();
     const pageErrors = [];
     page.on('request', (request) => requests.push({ test: test.name, url: request.url() }));
     page.on('pageerror', (error) => pageErrors.push(String(error)));
+    page.on('response', (response) => {
+      if (response.status() >= 400) pageErrors.push(`HTTP ${response.status()} for ${response.url()}`);
+    });
     page.on('console', (message) => {
       if (message.type() === 'error') pageErrors.push(`console: ${message.text()}`);
     });
@@ -163,7 +161,6 @@ for (const webgpu of [true, false]) {
     await context.close();
   }
   await browser.close();
-  fs.rmSync(userDataDir, { recursive: true, force: true });
 }
 
 // Nothing may leave the machine: every request goes to the local server (or is inline data).
@@ -205,13 +202,15 @@ async function readyPanel(page) {
     adapterArchitecture: await attribute('adapter-architecture'),
     burnAdapterType: await attribute('burn-adapter-type'),
     matmul: JSON.parse(await attribute('matmul')),
+    referenceDifference: Number(await attribute('matmul-reference-difference')),
     notices: await page.getByTestId('backend-notice').allTextContents(),
   };
 }
 
 // The same measure as the engine's MatmulSummary::max_relative_difference.
-function expectMatmulMatches(actual) {
+function expectMatmulMatches(actual, referenceDifference) {
   const tolerance = 1e-4;
+  expect(referenceDifference < tolerance, `the page says its matmul differs from plain Rust by ${referenceDifference}`);
   expect(JSON.stringify(actual.spec) === JSON.stringify(expectedMatmul.spec),
     `the page multiplied ${JSON.stringify(actual.spec)}, native ${JSON.stringify(expectedMatmul.spec)}`);
   const entries = actual.spec.size * actual.spec.size;

@@ -9,12 +9,15 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 step() { printf '\n== %s (%s)\n' "$1" "$(date +%T)" >&2; }
 
+step "formatting"
+cargo fmt --all --check
+
 step "native tests"
 cargo test --workspace --locked
 
 step "clippy (native and wasm32)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-cargo clippy -p poser-engine -p poser-app --target wasm32-unknown-unknown --locked -- -D warnings
+cargo clippy -p poser-engine -p poser-app -p poser-corpus --target wasm32-unknown-unknown --locked -- -D warnings
 
 step "release wasm build (trunk)"
 trunk build --release

@@ -20,7 +20,7 @@ pub fn App() -> impl IntoView {
             <header class="top-bar">
                 <a href="/" class="brand">"Poser Lab"</a>
                 <nav aria-label="Pages">
-                    <A href="/">"Overview"</A>
+                    <A href="/" exact=true>"Overview"</A>
                     <A href="/system">"System"</A>
                 </nav>
                 <BackendBadge />

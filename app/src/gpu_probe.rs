@@ -67,13 +67,23 @@ impl NavigatorAdapter {
     /// A software rasteriser: the fallback flag, or SwiftShader by name (older browsers do
     /// not set the flag for it).
     pub fn is_software(&self) -> bool {
-        self.is_fallback || self.architecture.to_ascii_lowercase().contains("swiftshader")
+        self.is_fallback
+            || self
+                .architecture
+                .to_ascii_lowercase()
+                .contains("swiftshader")
     }
 
     /// `vendor architecture`, or `unknown adapter` when the browser hides both.
     pub fn label(&self) -> String {
-        let label = format!("{} {}", self.vendor, self.architecture).trim().to_owned();
-        if label.is_empty() { "unknown adapter".to_owned() } else { label }
+        let label = format!("{} {}", self.vendor, self.architecture)
+            .trim()
+            .to_owned();
+        if label.is_empty() {
+            "unknown adapter".to_owned()
+        } else {
+            label
+        }
     }
 }
 
@@ -85,5 +95,6 @@ pub async fn probe() -> Result<WebGpuOffer, String> {
     let text = text
         .as_string()
         .ok_or_else(|| "the WebGPU probe returned no text".to_owned())?;
-    serde_json::from_str(&text).map_err(|error| format!("the WebGPU probe's answer is malformed: {error}"))
+    serde_json::from_str(&text)
+        .map_err(|error| format!("the WebGPU probe's answer is malformed: {error}"))
 }

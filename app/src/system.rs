@@ -8,10 +8,10 @@
 //!   there is no adapter or only a software fallback (SwiftShader is ~40× slower than the CPU
 //!   backend in wasm).
 
-use poser_engine::backend::Device;
 use leptos::prelude::*;
+use poser_engine::backend::Device;
 use poser_engine::backend::{AdapterSummary, BackendKind, cpu_device, init_wgpu_device};
-use poser_engine::warmup::{MatmulSpec, MatmulSummary, seeded_matmul};
+use poser_engine::warmup::{MatmulSpec, MatmulSummary, reference_product, seeded_matmul};
 
 use crate::gpu_probe::{self, NavigatorAdapter};
 
@@ -77,6 +77,8 @@ pub struct WarmupOutcome {
     pub first_ms: f64,
     /// A second run of the same product, in milliseconds.
     pub warm_ms: f64,
+    /// Largest relative difference to the same product computed in plain Rust (f64 sums).
+    pub reference_difference: f64,
 }
 
 /// Where the page's backend stands.
@@ -85,14 +87,18 @@ pub enum SystemState {
     /// Still starting; the text says which step.
     Starting(&'static str),
     /// Running, warm-up done.
-    Ready {
-        /// The backend.
-        backend: RunningBackend,
-        /// Its warm-up.
-        warmup: WarmupOutcome,
-    },
+    Ready(Box<ReadySystem>),
     /// Nothing can compute: not even the CPU backend worked.
     Failed(String),
+}
+
+/// A started backend and its warm-up.
+#[derive(Clone)]
+pub struct ReadySystem {
+    /// The backend.
+    pub backend: RunningBackend,
+    /// Its warm-up.
+    pub warmup: WarmupOutcome,
 }
 
 /// Chooses and starts the backend, runs the warm-up, and reports each step into `state`.
@@ -121,7 +127,10 @@ pub async fn start(requested: Requested, state: RwSignal<SystemState, LocalStora
             return;
         }
     };
-    state.set(SystemState::Ready { backend, warmup });
+    state.set(SystemState::Ready(Box::new(ReadySystem {
+        backend,
+        warmup,
+    })));
 }
 
 async fn choose_backend(
@@ -145,12 +154,16 @@ async fn choose_backend(
         return cpu(None, notices);
     }
 
-    state.set(SystemState::Starting("asking the browser for a WebGPU adapter"));
+    state.set(SystemState::Starting(
+        "asking the browser for a WebGPU adapter",
+    ));
     let forced_webgpu = *requested == Requested::Forced(BackendKind::WebGpu);
     let offered = match gpu_probe::probe().await {
         Ok(offer) => offer,
         Err(error) => {
-            notices.push(format!("WebGPU could not be queried ({error}); the page runs on the CPU backend."));
+            notices.push(format!(
+                "WebGPU could not be queried ({error}); the page runs on the CPU backend."
+            ));
             return cpu(None, notices);
         }
     };
@@ -160,8 +173,14 @@ async fn choose_backend(
         } else {
             "this browser does not offer WebGPU"
         };
-        let asked = if forced_webgpu { "WebGPU was requested, but " } else { "" };
-        notices.push(format!("{asked}{why}; the page runs on burn's CPU backend."));
+        let asked = if forced_webgpu {
+            "WebGPU was requested, but "
+        } else {
+            ""
+        };
+        notices.push(format!(
+            "{asked}{why}; the page runs on burn's CPU backend."
+        ));
         return cpu(None, notices);
     };
     if navigator_adapter.is_software() && !forced_webgpu {
@@ -214,7 +233,15 @@ async fn timed_warmup(
     if again != summary {
         return Err("the same product computed twice gave different results".to_owned());
     }
-    Ok(WarmupOutcome { summary, first_ms, warm_ms })
+    let reference = MatmulSummary::from_product(spec, &reference_product(spec))
+        .map_err(|error| error.to_string())?;
+    let reference_difference = summary.max_relative_difference(&reference);
+    Ok(WarmupOutcome {
+        summary,
+        first_ms,
+        warm_ms,
+        reference_difference,
+    })
 }
 
 /// Milliseconds from the page's time origin (`std::time::Instant` panics on the web).
@@ -233,11 +260,16 @@ pub fn BackendBadge() -> impl IntoView {
         let (label, class) = match state.get() {
             SystemState::Starting(_) => ("starting…".to_owned(), "badge"),
             SystemState::Failed(_) => ("no backend".to_owned(), "badge badge-error"),
-            SystemState::Ready { backend, .. } => match backend.kind {
+            SystemState::Ready(ready) => match ready.backend.kind {
                 BackendKind::WebGpu => (
                     format!(
                         "WebGPU · {}",
-                        backend.navigator_adapter.as_ref().map(NavigatorAdapter::label).unwrap_or_default()
+                        ready
+                            .backend
+                            .navigator_adapter
+                            .as_ref()
+                            .map(NavigatorAdapter::label)
+                            .unwrap_or_default()
                     ),
                     "badge badge-gpu",
                 ),
@@ -255,7 +287,8 @@ pub fn SystemPanel() -> impl IntoView {
     let state = expect_system_state();
     let requested = Requested::from_address();
     let requested_label = requested.label().to_owned();
-    move || match state.get() {
+    move || {
+        match state.get() {
         SystemState::Starting(step) => view! {
             <section class="system-panel" data-testid="system-panel" data-state="starting">
                 <p class="progress" role="status"><span class="spinner" aria-hidden="true"></span>{format!("Starting the backend: {step}…")}</p>
@@ -271,20 +304,26 @@ pub fn SystemPanel() -> impl IntoView {
             </section>
         }
         .into_any(),
-        SystemState::Ready { backend, warmup } => {
-            ready_view(&backend, &warmup, &requested_label).into_any()
-        }
+        SystemState::Ready(ready) => ready_view(&ready.backend, &ready.warmup, &requested_label).into_any(),
+    }
     }
 }
 
 fn ready_view(backend: &RunningBackend, warmup: &WarmupOutcome, requested: &str) -> impl IntoView {
     let navigator = backend.navigator_adapter.clone();
-    let text = |value: Option<String>| value.filter(|v| !v.is_empty()).unwrap_or_else(|| "—".to_owned());
+    let text = |value: Option<String>| {
+        value
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "—".to_owned())
+    };
     let summary_json = serde_json::to_string(&warmup.summary).unwrap_or_default();
     let spec = warmup.summary.spec;
-    let has_f16 = navigator
-        .as_ref()
-        .map(|adapter| adapter.features.iter().any(|feature| feature == "shader-f16"));
+    let has_f16 = navigator.as_ref().map(|adapter| {
+        adapter
+            .features
+            .iter()
+            .any(|feature| feature == "shader-f16")
+    });
     let notices = backend.notices.clone();
     view! {
         <section
@@ -300,6 +339,7 @@ fn ready_view(backend: &RunningBackend, warmup: &WarmupOutcome, requested: &str)
             data-matmul=summary_json
             data-matmul-first-ms=warmup.first_ms.to_string()
             data-matmul-warm-ms=warmup.warm_ms.to_string()
+            data-matmul-reference-difference=warmup.reference_difference.to_string()
         >
             {notices
                 .into_iter()
@@ -343,6 +383,11 @@ fn ready_view(backend: &RunningBackend, warmup: &WarmupOutcome, requested: &str)
                 <dd data-testid="matmul-warm-ms">{format!("{:.1} ms", warmup.warm_ms)}</dd>
                 <dt>"Sum of the product's entries"</dt>
                 <dd data-testid="matmul-sum">{format!("{:.4}", warmup.summary.sum)}</dd>
+                <dt>"Against plain Rust (f64 sums)"</dt>
+                <dd data-testid="matmul-reference">{format!(
+                    "largest relative difference {:.1e}",
+                    warmup.reference_difference
+                )}</dd>
             </dl>
             <p class="hint">
                 "Choose a backend: "
@@ -357,6 +402,9 @@ fn ready_view(backend: &RunningBackend, warmup: &WarmupOutcome, requested: &str)
 
 /// The page-wide backend state, provided by the app at start.
 pub fn expect_system_state() -> RwSignal<SystemState, LocalStorage> {
-    use_context::<RwSignal<SystemState, LocalStorage>>()
-        .unwrap_or_else(|| RwSignal::new_local(SystemState::Failed("the page started without its backend state".to_owned())))
+    use_context::<RwSignal<SystemState, LocalStorage>>().unwrap_or_else(|| {
+        RwSignal::new_local(SystemState::Failed(
+            "the page started without its backend state".to_owned(),
+        ))
+    })
 }

@@ -7,7 +7,6 @@
 
 pub mod backend;
 pub mod error;
-pub mod seeded;
 pub mod warmup;
 
 pub use error::EngineError;

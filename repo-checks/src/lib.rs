@@ -13,7 +13,8 @@ pub fn workspace_root() -> PathBuf {
 /// Reads a file under the workspace root, naming it in the error.
 pub fn read_repo_file(relative: &str) -> Result<String, String> {
     let path = workspace_root().join(relative);
-    std::fs::read_to_string(&path).map_err(|error| format!("cannot read {}: {error}", path.display()))
+    std::fs::read_to_string(&path)
+        .map_err(|error| format!("cannot read {}: {error}", path.display()))
 }
 
 /// The version of `package` that `Cargo.lock` resolves, if exactly one is locked.
@@ -33,6 +34,8 @@ pub fn locked_version(lockfile: &str, package: &str) -> Result<String, String> {
     match versions.as_slice() {
         [version] => Ok((*version).to_owned()),
         [] => Err(format!("Cargo.lock does not lock {package}")),
-        many => Err(format!("Cargo.lock locks {package} at several versions: {many:?}")),
+        many => Err(format!(
+            "Cargo.lock locks {package} at several versions: {many:?}"
+        )),
     }
 }

@@ -1,4 +1,5 @@
 //! ARCHITECTURE.md must list every crate and top-level folder, so that it stays true.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use repo_checks::{read_repo_file, workspace_root};
 
@@ -16,10 +17,17 @@ fn architecture_lists_every_workspace_member_and_top_level_folder() {
     for entry in std::fs::read_dir(workspace_root()).unwrap() {
         let entry = entry.unwrap();
         let name = entry.file_name().to_string_lossy().into_owned();
-        let ignored = name.starts_with('.') || ["target", "dist", "node_modules"].contains(&name.as_str());
-        if entry.file_type().unwrap().is_dir() && !ignored && !architecture.contains(&format!("`{name}/`")) {
+        let ignored =
+            name.starts_with('.') || ["target", "dist", "node_modules"].contains(&name.as_str());
+        if entry.file_type().unwrap().is_dir()
+            && !ignored
+            && !architecture.contains(&format!("`{name}/`"))
+        {
             missing.push(name);
         }
     }
-    assert!(missing.is_empty(), "ARCHITECTURE.md does not mention these folders: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md does not mention these folders: {missing:?}"
+    );
 }

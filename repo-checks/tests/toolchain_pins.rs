@@ -1,4 +1,5 @@
 //! trunk runs offline with the wasm-bindgen CLI on PATH, which must be exactly the version of
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! the `wasm-bindgen` crate in Cargo.lock, or the generated glue does not match the wasm.
 
 use std::process::Command;
@@ -32,8 +33,15 @@ fn trunk_pin_equals_the_locked_wasm_bindgen() {
 #[test]
 fn trunk_works_offline() {
     let trunk: toml::Table = read_repo_file("Trunk.toml").unwrap().parse().unwrap();
-    let offline = trunk.get("build").and_then(|b| b.get("offline")).and_then(toml::Value::as_bool);
-    assert_eq!(offline, Some(true), "Trunk.toml must set [build] offline = true so trunk never downloads tools");
+    let offline = trunk
+        .get("build")
+        .and_then(|b| b.get("offline"))
+        .and_then(toml::Value::as_bool);
+    assert_eq!(
+        offline,
+        Some(true),
+        "Trunk.toml must set [build] offline = true so trunk never downloads tools"
+    );
 }
 
 #[test]
@@ -42,7 +50,9 @@ fn installed_wasm_bindgen_cli_equals_the_locked_version() {
     let output = Command::new("wasm-bindgen").arg("--version").output();
     let output = match output {
         Ok(output) => output,
-        Err(error) => panic!("cannot run `wasm-bindgen --version` ({error}): the CLI is not on PATH\n{FIX}"),
+        Err(error) => {
+            panic!("cannot run `wasm-bindgen --version` ({error}): the CLI is not on PATH\n{FIX}")
+        }
     };
     let printed = String::from_utf8_lossy(&output.stdout);
     // Prints e.g. `wasm-bindgen 0.2.130`.
@@ -67,6 +77,14 @@ name = "b"
 version = "2.0.0"
 "#;
     assert_eq!(locked_version(lock, "a").unwrap(), "1.0.0");
-    assert!(locked_version(lock, "b").unwrap_err().contains("several versions"));
-    assert!(locked_version(lock, "c").unwrap_err().contains("does not lock"));
+    assert!(
+        locked_version(lock, "b")
+            .unwrap_err()
+            .contains("several versions")
+    );
+    assert!(
+        locked_version(lock, "c")
+            .unwrap_err()
+            .contains("does not lock")
+    );
 }
