@@ -695,45 +695,33 @@ pub fn generate_corpus_with(
         let train_sources = family_sources(&sources, family, &split.train);
         let test_sources = family_sources(&sources, family, &split.test);
         let bench_sources = family_sources(&sources, family, &split.benchmark);
+        // Each part has its own stream, so resizing one part never shifts another; `seen` keeps
+        // every prompt of the family distinct across parts.
         let mut seen = BTreeSet::new();
-        let mut rng = Rng::derived(seed, &format!("family/{name}/train"));
-        let train = draw_scenarios(
-            &train_sources,
-            sizes.family_train,
-            &sources,
-            &mut rng,
-            &format!("{name}/train"),
-            &mut seen,
-            draw_variant,
-        )?;
-        let mut rng = Rng::derived(seed, &format!("family/{name}/test"));
-        let test = draw_scenarios(
-            &test_sources,
-            sizes.family_test,
-            &sources,
-            &mut rng,
-            &format!("{name}/test"),
-            &mut seen,
-            draw_variant,
-        )?;
-        let mut rng = Rng::derived(seed, &format!("family/{name}/policy"));
-        let policy = draw_scenarios(
-            &test_sources,
-            sizes.policy_per_family,
-            &sources,
-            &mut rng,
-            &format!("{name}/policy"),
-            &mut seen,
-            |_| Variant::Poor,
-        )?;
-        let mut rng = Rng::derived(seed, &format!("family/{name}/benchmark"));
-        let bench = draw_scenarios(
+        let mut draw = |part: &str,
+                        templates: &[Source<'_>],
+                        count: usize,
+                        variant: fn(&mut Rng) -> Variant| {
+            let mut rng = Rng::derived(seed, &format!("family/{name}/{part}"));
+            draw_scenarios(
+                templates,
+                count,
+                &sources,
+                &mut rng,
+                &format!("{name}/{part}"),
+                &mut seen,
+                variant,
+            )
+        };
+        let train = draw("train", &train_sources, sizes.family_train, draw_variant)?;
+        let test = draw("test", &test_sources, sizes.family_test, draw_variant)?;
+        let policy = draw("policy", &test_sources, sizes.policy_per_family, |_| {
+            Variant::Poor
+        })?;
+        let bench = draw(
+            "benchmark",
             &bench_sources,
             sizes.benchmark_per_template * bench_sources.len(),
-            &sources,
-            &mut rng,
-            &format!("{name}/benchmark"),
-            &mut seen,
             |_| Variant::Good,
         )?;
         let mut benchmark = Vec::new();
@@ -770,26 +758,20 @@ pub fn generate_corpus_with(
         let own_train = own_sources(&sources, persona, &own_split.train);
         let own_test = own_sources(&sources, persona, &own_split.test);
         let mut seen = BTreeSet::new();
-        let mut rng = Rng::derived(seed, &format!("own/{name}/train"));
-        let own_train_drawn = draw_scenarios(
-            &own_train,
-            sizes.own_train,
-            &sources,
-            &mut rng,
-            &format!("{name}/own-train"),
-            &mut seen,
-            draw_variant,
-        )?;
-        let mut rng = Rng::derived(seed, &format!("own/{name}/test"));
-        let own_test_drawn = draw_scenarios(
-            &own_test,
-            sizes.own_test,
-            &sources,
-            &mut rng,
-            &format!("{name}/own-test"),
-            &mut seen,
-            draw_variant,
-        )?;
+        let mut draw_own = |part: &str, templates: &[Source<'_>], count: usize| {
+            let mut rng = Rng::derived(seed, &format!("own/{name}/{part}"));
+            draw_scenarios(
+                templates,
+                count,
+                &sources,
+                &mut rng,
+                &format!("{name}/own-{part}"),
+                &mut seen,
+                draw_variant,
+            )
+        };
+        let own_train_drawn = draw_own("train", &own_train, sizes.own_train)?;
+        let own_test_drawn = draw_own("test", &own_test, sizes.own_test)?;
 
         let mut pool = labelled(persona, &own_train_drawn);
         let mut test = labelled(persona, &own_test_drawn);
