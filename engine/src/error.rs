@@ -20,4 +20,7 @@ pub enum EngineError {
     /// A parameter was outside the range the computation accepts.
     #[error("invalid parameter: {0}")]
     InvalidParameter(String),
+    /// A model or model set could not be loaded.
+    #[error(transparent)]
+    Load(#[from] crate::model::LoadError),
 }

@@ -7,6 +7,7 @@
 
 pub mod backend;
 pub mod error;
+pub mod model;
 pub mod warmup;
 
 pub use error::EngineError;

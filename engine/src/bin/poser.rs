@@ -15,11 +15,16 @@ mod cli {
     use std::process::ExitCode;
     use std::time::Instant;
 
-    use std::path::PathBuf;
+    use std::path::{Path, PathBuf};
 
     use clap::{Args, Parser, Subcommand};
-    use poser_engine::backend::{BackendKind, cpu_device, init_wgpu_device};
+    use poser_corpus::tokenizer::WordLevelTokenizer;
+    use poser_engine::backend::{BackendKind, Device, cpu_device, init_wgpu_device};
+    use poser_engine::model::manifest::dir::{load_model, read_manifest, write_set};
+    use poser_engine::model::{ForwardRequest, PoserGpt, forward};
     use poser_engine::warmup::{MatmulSpec, seeded_matmul};
+
+    mod bench;
 
     #[derive(Parser)]
     #[command(
@@ -60,6 +65,71 @@ mod cli {
             #[arg(long)]
             json: bool,
         },
+        /// Run one prompt (a text file) through a model and print the final token's logits and
+        /// P(A), P(B), P(error).
+        Forward {
+            /// The model's name in the models folder's manifest.
+            #[arg(long)]
+            model: String,
+            /// A file holding the prompt text.
+            #[arg(long)]
+            text: PathBuf,
+            #[command(flatten)]
+            models: ModelsArgs,
+            /// `cpu` or `webgpu`.
+            #[arg(long, default_value = "cpu")]
+            backend: String,
+            /// Print `{"tokens", "last_logits", "p"}` as JSON.
+            #[arg(long)]
+            json: bool,
+        },
+        /// Forward throughput on real prompts, full forwards vs last-position interventions,
+        /// on each backend available. Figures, not a test.
+        Bench {
+            /// A model from the models folder; without it, seeded random weights of the default
+            /// (zoo) dimensions, which time the same.
+            #[arg(long)]
+            model: Option<String>,
+            #[command(flatten)]
+            models: ModelsArgs,
+            /// `cpu`, `webgpu` or `all` (webgpu only where an adapter exists).
+            #[arg(long, default_value = "all")]
+            backend: String,
+            /// How many real prompts to time full forwards on.
+            #[arg(long, default_value_t = 64)]
+            prompts: usize,
+            /// Prompts per forward batch.
+            #[arg(long, default_value_t = 16)]
+            batch: usize,
+            /// Interventions (noise magnitudes) per prompt in the intervention comparison.
+            #[arg(long, default_value_t = 20)]
+            variants: usize,
+            /// Prompts in the intervention comparison.
+            #[arg(long, default_value_t = 4)]
+            intervention_prompts: usize,
+            /// The generated corpus the prompts come from.
+            #[arg(long, default_value = "scenarios/generated")]
+            corpus: PathBuf,
+        },
+        /// Write the fixture model set (seeded random weights, int8, manifest) used by tests.
+        Fixtures {
+            /// Output folder.
+            #[arg(long, default_value = poser_engine::model::fixtures::FIXTURE_DIR)]
+            out: PathBuf,
+            /// Fail if the folder differs from a fresh generation instead of writing.
+            #[arg(long)]
+            check: bool,
+        },
+    }
+
+    #[derive(Args)]
+    struct ModelsArgs {
+        /// The folder holding `manifest.json` and the weights files.
+        #[arg(long, default_value = "public/models")]
+        models_dir: PathBuf,
+        /// The tokenizer the models were trained with.
+        #[arg(long, default_value = "scenarios/generated/tokenizer.json")]
+        tokenizer: PathBuf,
     }
 
     #[derive(Subcommand)]
@@ -113,6 +183,34 @@ mod cli {
     fn run(cli: Cli) -> Result<(), String> {
         match cli.command {
             Command::Scenarios { action } => run_scenarios(action),
+            Command::Forward {
+                model,
+                text,
+                models,
+                backend,
+                json,
+            } => run_forward(&model, &text, &models, &backend, json),
+            Command::Fixtures { out, check } => run_fixtures(&out, check),
+            Command::Bench {
+                model,
+                models,
+                backend,
+                prompts,
+                batch,
+                variants,
+                intervention_prompts,
+                corpus,
+            } => bench::run(&bench::BenchArgs {
+                model,
+                models_dir: models.models_dir,
+                tokenizer: models.tokenizer,
+                backend,
+                prompts,
+                batch,
+                variants,
+                intervention_prompts,
+                corpus,
+            }),
             Command::Warmup {
                 backend,
                 size,
@@ -120,25 +218,8 @@ mod cli {
                 repeat,
                 json,
             } => {
-                let kind = BackendKind::parse(&backend).ok_or_else(|| {
-                    format!("unknown backend `{backend}`\nhint: use `cpu` or `webgpu`")
-                })?;
-                let device = match kind {
-                    BackendKind::Cpu => cpu_device(),
-                    BackendKind::WebGpu => {
-                        let (device, adapter) =
-                            pollster::block_on(init_wgpu_device()).map_err(|error| {
-                                format!(
-                                    "{error}\nhint: use `--backend cpu` on a machine without a GPU"
-                                )
-                            })?;
-                        eprintln!(
-                            "adapter: {} ({}, {})",
-                            adapter.name, adapter.device_type, adapter.graphics_api
-                        );
-                        device
-                    }
-                };
+                let kind = parse_backend(&backend)?;
+                let device = make_device(kind)?;
                 let spec = MatmulSpec { size, seed };
                 let mut summary = None;
                 for run in 1..=repeat.max(1) {
@@ -166,6 +247,134 @@ mod cli {
                 Ok(())
             }
         }
+    }
+
+    fn parse_backend(name: &str) -> Result<BackendKind, String> {
+        BackendKind::parse(name)
+            .ok_or_else(|| format!("unknown backend `{name}`\nhint: use `cpu` or `webgpu`"))
+    }
+
+    fn make_device(kind: BackendKind) -> Result<Device, String> {
+        match kind {
+            BackendKind::Cpu => Ok(cpu_device()),
+            BackendKind::WebGpu => {
+                let (device, adapter) =
+                    pollster::block_on(init_wgpu_device()).map_err(|error| {
+                        format!("{error}\nhint: use `--backend cpu` on a machine without a GPU")
+                    })?;
+                eprintln!(
+                    "adapter: {} ({}, {}{})",
+                    adapter.name,
+                    adapter.device_type,
+                    adapter.graphics_api,
+                    if adapter.is_fallback {
+                        ", software"
+                    } else {
+                        ""
+                    }
+                );
+                Ok(device)
+            }
+        }
+    }
+
+    fn read_tokenizer(path: &Path) -> Result<WordLevelTokenizer, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+        WordLevelTokenizer::from_json(&text).map_err(|error| format!("{}: {error}", path.display()))
+    }
+
+    fn run_forward(
+        model_name: &str,
+        text: &Path,
+        models: &ModelsArgs,
+        backend: &str,
+        json: bool,
+    ) -> Result<(), String> {
+        let kind = parse_backend(backend)?;
+        let (entry, weights) =
+            load_model(&models.models_dir, model_name).map_err(|error| {
+                format!(
+                    "{error}\nhint: pass `--models-dir` to use another folder (the test fixtures: `--models-dir {}`)",
+                    poser_engine::model::fixtures::FIXTURE_DIR
+                )
+            })?;
+        let tokenizer = read_tokenizer(&models.tokenizer)?;
+        if tokenizer.vocab_size() != entry.config.d_vocab {
+            return Err(format!(
+                "model {} has a vocabulary of {}, the tokenizer {} has {}\nhint: pass the tokenizer the model was trained with (`--tokenizer`)",
+                entry.name,
+                entry.config.d_vocab,
+                models.tokenizer.display(),
+                tokenizer.vocab_size()
+            ));
+        }
+        let prompt_text = std::fs::read_to_string(text)
+            .map_err(|error| format!("cannot read {}: {error}", text.display()))?;
+        let tokens = tokenizer.encode(&prompt_text);
+        let device = make_device(kind)?;
+        let model = PoserGpt::from_weights(&weights, &device).map_err(|e| e.to_string())?;
+        let outputs = pollster::block_on(forward(
+            &model,
+            std::slice::from_ref(&tokens),
+            &ForwardRequest::default(),
+        ))
+        .map_err(|error| format!("{}: {error}", text.display()))?;
+        let output = outputs.into_iter().next().ok_or("no output")?;
+        if json {
+            // A struct, not `json!`, to keep the documented key order.
+            #[derive(serde::Serialize)]
+            struct ForwardJson<'a> {
+                tokens: &'a [u32],
+                last_logits: &'a [f32],
+                p: poser_engine::model::AnswerProbs,
+            }
+            let value = ForwardJson {
+                tokens: &output.tokens,
+                last_logits: &output.last_logits,
+                p: output.p,
+            };
+            println!(
+                "{}",
+                serde_json::to_string(&value).map_err(|error| error.to_string())?
+            );
+        } else {
+            println!(
+                "{}: {} tokens  P(A) {:.4}  P(B) {:.4}  P(error) {:.4}",
+                entry.name,
+                output.tokens.len(),
+                output.p.a,
+                output.p.b,
+                output.p.error
+            );
+        }
+        Ok(())
+    }
+
+    fn run_fixtures(out: &Path, check: bool) -> Result<(), String> {
+        use poser_engine::model::fixtures::fixture_set;
+        let set = fixture_set().map_err(|error| error.to_string())?;
+        if check {
+            let manifest = read_manifest(out).map_err(|error| error.to_string())?;
+            let fresh: Vec<_> = set.iter().map(|(entry, _)| entry.clone()).collect();
+            let files_match = set.iter().all(|(entry, bytes)| {
+                std::fs::read(out.join(&entry.file)).is_ok_and(|on_disk| on_disk == *bytes)
+            });
+            if manifest.models != fresh || !files_match {
+                return Err(format!(
+                    "{} differs from a fresh generation\nhint: run `poser fixtures`",
+                    out.display()
+                ));
+            }
+            eprintln!("{} matches a fresh generation", out.display());
+            return Ok(());
+        }
+        write_set(out, &set).map_err(|error| error.to_string())?;
+        for (entry, bytes) in &set {
+            eprintln!("wrote {} ({} bytes)", entry.file, bytes.len());
+        }
+        eprintln!("wrote {}", out.display());
+        Ok(())
     }
 
     fn run_scenarios(action: ScenariosAction) -> Result<(), String> {

@@ -1,0 +1,185 @@
+//! Weights on disk: a safetensors file where every matrix is int8 with one f32 scale per row
+//! (`{name}`: I8 `[rows, cols]`, `{name}.scale`: F32 `[rows]`, value = int8 × scale) and
+//! every vector (norms, biases) is plain F32. Dequantized to f32 at load.
+//!
+//! Per-row scales: the embedding's rows are tokens, so a rare token with small weights keeps
+//! its precision instead of sharing one scale with the whole table.
+
+use std::collections::BTreeMap;
+
+use safetensors::{Dtype, SafeTensors, tensor::TensorView};
+
+use super::config::ModelConfig;
+use super::load_error::LoadError;
+use super::weights::{HostTensor, ModelWeights, parameter_shapes};
+use crate::EngineError;
+
+/// Suffix of a matrix's per-row scales.
+pub const SCALE_SUFFIX: &str = ".scale";
+
+/// One matrix quantized: int8 values and a scale per row (`max |row| / 127`, 0 for a zero row).
+pub fn quantize_rows(values: &[f32], rows: usize, cols: usize) -> (Vec<i8>, Vec<f32>) {
+    let mut quantized = Vec::with_capacity(values.len());
+    let mut scales = Vec::with_capacity(rows);
+    for row in values.chunks(cols.max(1)).take(rows) {
+        let max = row.iter().fold(0.0_f32, |m, v| m.max(v.abs()));
+        let scale = max / 127.0;
+        scales.push(scale);
+        quantized.extend(row.iter().map(|v| {
+            if scale == 0.0 {
+                0
+            } else {
+                (v / scale).round().clamp(-127.0, 127.0) as i8
+            }
+        }));
+    }
+    (quantized, scales)
+}
+
+fn f32_bytes(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+/// Encodes `weights` as the int8 safetensors file. Byte-stable: the same weights always give
+/// the same bytes (and so the same digest).
+pub fn encode_int8(weights: &ModelWeights) -> Result<Vec<u8>, EngineError> {
+    weights.validate()?;
+    let mut buffers: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
+    for (name, tensor) in &weights.tensors {
+        if let [rows, cols] = tensor.shape[..] {
+            let (quantized, scales) = quantize_rows(&tensor.values, rows, cols);
+            let bytes = quantized.iter().map(|&q| q.to_le_bytes()[0]).collect();
+            buffers.push((name.clone(), Dtype::I8, vec![rows, cols], bytes));
+            buffers.push((
+                format!("{name}{SCALE_SUFFIX}"),
+                Dtype::F32,
+                vec![rows],
+                f32_bytes(&scales),
+            ));
+        } else {
+            buffers.push((
+                name.clone(),
+                Dtype::F32,
+                tensor.shape.clone(),
+                f32_bytes(&tensor.values),
+            ));
+        }
+    }
+    let views = buffers
+        .iter()
+        .map(|(name, dtype, shape, bytes)| {
+            TensorView::new(*dtype, shape.clone(), bytes)
+                .map(|view| (name.as_str(), view))
+                .map_err(|error| EngineError::UnexpectedTensor(format!("`{name}`: {error}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    safetensors::serialize(views, None)
+        .map_err(|error| EngineError::UnexpectedTensor(format!("writing safetensors: {error}")))
+}
+
+/// The quantized weights as they will be after loading (for comparing float and int8 runs).
+pub fn round_trip(weights: &ModelWeights) -> Result<ModelWeights, EngineError> {
+    let bytes = encode_int8(weights)?;
+    decode_int8(&bytes, weights.config, "in-memory", "in-memory")
+        .map_err(|error| EngineError::UnexpectedTensor(error.to_string()))
+}
+
+/// Decodes and dequantizes an int8 safetensors file for a model of `config`, checking every
+/// tensor's presence, type, shape and values. `model` and `file` label errors.
+pub fn decode_int8(
+    bytes: &[u8],
+    config: ModelConfig,
+    model: &str,
+    file: &str,
+) -> Result<ModelWeights, LoadError> {
+    config.validate().map_err(|error| LoadError::BadConfig {
+        model: model.to_owned(),
+        message: error.to_string(),
+    })?;
+    let parsed = SafeTensors::deserialize(bytes).map_err(|error| LoadError::Corrupt {
+        model: model.to_owned(),
+        file: file.to_owned(),
+        message: error.to_string(),
+    })?;
+    let expected = parameter_shapes(&config);
+    // Unknown names first: a file for a different architecture says so instead of "missing".
+    let mut names: Vec<&str> = parsed.names();
+    names.sort_unstable();
+    for name in &names {
+        let base = name.strip_suffix(SCALE_SUFFIX).unwrap_or(name);
+        let known = expected.iter().any(|(known, shape)| {
+            known == name || (known == base && shape.len() == 2 && *name != base)
+        });
+        if !known {
+            return Err(LoadError::UnknownTensor {
+                model: model.to_owned(),
+                tensor: (*name).to_owned(),
+            });
+        }
+    }
+    let view = |name: &str, dtype: Dtype, shape: &[usize]| -> Result<TensorView<'_>, LoadError> {
+        let view = parsed.tensor(name).map_err(|_| LoadError::MissingTensor {
+            model: model.to_owned(),
+            tensor: name.to_owned(),
+        })?;
+        if view.dtype() != dtype {
+            return Err(LoadError::WrongDtype {
+                model: model.to_owned(),
+                tensor: name.to_owned(),
+                expected: format!("{dtype:?}"),
+                got: format!("{:?}", view.dtype()),
+            });
+        }
+        if view.shape() != shape {
+            return Err(LoadError::WrongShape {
+                model: model.to_owned(),
+                tensor: name.to_owned(),
+                expected: shape.to_vec(),
+                got: view.shape().to_vec(),
+            });
+        }
+        Ok(view)
+    };
+    let floats = |name: &str, shape: &[usize]| -> Result<Vec<f32>, LoadError> {
+        let values: Vec<f32> = view(name, Dtype::F32, shape)?
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        if values.iter().all(|v| v.is_finite()) {
+            Ok(values)
+        } else {
+            Err(LoadError::BadValue {
+                model: model.to_owned(),
+                tensor: name.to_owned(),
+            })
+        }
+    };
+    let mut tensors = BTreeMap::new();
+    for (name, shape) in expected {
+        let values = if let [rows, cols] = shape[..] {
+            let scale_name = format!("{name}{SCALE_SUFFIX}");
+            let scales = floats(&scale_name, &[rows])?;
+            if scales.iter().any(|&s| s < 0.0) {
+                return Err(LoadError::BadValue {
+                    model: model.to_owned(),
+                    tensor: scale_name,
+                });
+            }
+            let quantized = view(&name, Dtype::I8, &shape)?;
+            quantized
+                .data()
+                .chunks(cols)
+                .zip(&scales)
+                .flat_map(|(row, &scale)| {
+                    row.iter()
+                        .map(move |&q| f32::from(i8::from_le_bytes([q])) * scale)
+                })
+                .collect()
+        } else {
+            floats(&name, &shape)?
+        };
+        tensors.insert(name, HostTensor { shape, values });
+    }
+    Ok(ModelWeights { config, tensors })
+}
