@@ -14,6 +14,24 @@ const args = parseArgs(process.argv.slice(2));
 const distDir = path.resolve(args.dist ?? 'dist');
 const artifactsDir = path.resolve(args.artifacts ?? 'target/browser-tests');
 const expectedMatmul = JSON.parse(fs.readFileSync(required(args, 'expected-matmul'), 'utf8'));
+const expectedForward = JSON.parse(fs.readFileSync(required(args, 'expected-forward'), 'utf8'));
+const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const fixturePrompt = fs.readFileSync(path.join(repoRoot, 'browser-tests/fixture-prompt.txt'), 'utf8');
+// The fixture models are served to the page by request interception, so nothing test-only
+// ships in the build.
+const fixtureFiles = {
+  'manifest.json': 'engine/tests/fixtures/models/manifest.json',
+  'genie-0.safetensors': 'engine/tests/fixtures/models/genie-0.safetensors',
+  'tokenizer.json': 'scenarios/generated/tokenizer.json',
+};
+const forwardRequest = {
+  captures: [],
+  interventions: [{
+    hook: 'blocks.1.hook_resid_post',
+    positions: 'last',
+    edit: { noise: { distribution: 'gaussian', seed: 7, magnitude: 8.0 } },
+  }],
+};
 const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const readyTimeoutMs = 180_000;
 fs.mkdirSync(artifactsDir, { recursive: true });
@@ -101,6 +119,49 @@ const tests = [
       expectEqual(panel.backend, 'cpu', 'backend');
       expectEqual(panel.requested, 'webgpu', 'requested backend');
       expect(/WebGPU was requested/.test(panel.notices.join(' ')), `expected a notice that WebGPU was requested, got ${JSON.stringify(panel.notices)}`);
+    },
+  },
+  {
+    name: 'forward-on-webgpu-equals-cpu-and-native',
+    webgpu: true,
+    async run(page) {
+      await page.context().route('**/debug-fixtures/*', (route) => {
+        const name = new URL(route.request().url()).pathname.split('/').pop();
+        const file = fixtureFiles[name];
+        return file ? route.fulfill({ path: path.join(repoRoot, file) }) : route.fulfill({ status: 404 });
+      });
+      const query = new URLSearchParams({
+        models: '/debug-fixtures',
+        model: 'genie-0',
+        text: fixturePrompt,
+        request: JSON.stringify(forwardRequest),
+      });
+      const outputs = {};
+      for (const backend of ['webgpu', 'cpu']) {
+        const tab = backend === 'webgpu' ? page : await page.context().newPage();
+        await tab.goto(`${origin}/debug/forward?backend=${backend}&${query}`);
+        const panel = await readyPanelOnly(tab, backend);
+        expectEqual(panel, backend, 'backend the page runs on');
+        const section = tab.getByTestId('debug-forward');
+        await tab.locator('[data-testid="debug-forward"]:is([data-state="done"], [data-state="failed"])')
+          .waitFor({ timeout: readyTimeoutMs });
+        if ((await section.getAttribute('data-state')) !== 'done') {
+          throw new Error(`the forward pass failed on ${backend}: ${await section.textContent()}`);
+        }
+        outputs[backend] = JSON.parse(await section.getAttribute('data-output'));
+      }
+      fs.writeFileSync(path.join(artifactsDir, 'forward-outputs.json'), JSON.stringify({ native: expectedForward, ...outputs }));
+      expectEqual(JSON.stringify(outputs.cpu.plain.tokens), JSON.stringify(expectedForward.tokens), 'tokens the page used vs native');
+      // The page's CPU forward is the native engine compiled to wasm: tight tolerance.
+      expectClose(outputs.cpu.plain.last_logits, expectedForward.last_logits, 1e-4, 'CPU page vs native logits');
+      for (const which of ['plain', 'edited']) {
+        expectClose(outputs.webgpu[which].last_logits, outputs.cpu[which].last_logits, 1e-3, `WebGPU vs CPU logits (${which})`);
+        const probs = (output) => [output.p.A, output.p.B, output.p.error];
+        expectClose(probs(outputs.webgpu[which]), probs(outputs.cpu[which]), 1e-3, `WebGPU vs CPU P(A)/P(B)/P(error) (${which})`);
+      }
+      // The intervention must change something, or the comparison above proves nothing about it.
+      const moved = maxAbsDifference(outputs.cpu.edited.last_logits, outputs.cpu.plain.last_logits);
+      expect(moved > 1e-2, `the intervention moved the logits by only ${moved}`);
     },
   },
   {
@@ -205,6 +266,23 @@ async function readyPanel(page) {
     referenceDifference: Number(await attribute('matmul-reference-difference')),
     notices: await page.getByTestId('backend-notice').allTextContents(),
   };
+}
+
+async function readyPanelOnly(page, backend) {
+  // The debug route shows no system panel; the badge says which backend the page chose.
+  await page.locator('[data-testid="backend-badge"]:not(:has-text("starting"))').waitFor({ timeout: readyTimeoutMs });
+  const badge = await page.getByTestId('backend-badge').textContent();
+  return badge.startsWith('WebGPU') ? 'webgpu' : badge === 'CPU backend' ? 'cpu' : `unknown (${badge})`;
+}
+
+function maxAbsDifference(a, b) {
+  if (a.length !== b.length) return Infinity;
+  return a.reduce((worst, value, i) => Math.max(worst, Math.abs(value - b[i])), 0);
+}
+
+function expectClose(actual, expected, tolerance, what) {
+  const worst = maxAbsDifference(actual, expected);
+  expect(worst <= tolerance, `${what}: largest difference ${worst}, more than ${tolerance}`);
 }
 
 // The same measure as the engine's MatmulSummary::max_relative_difference.

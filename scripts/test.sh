@@ -24,8 +24,15 @@ trunk build --release
 
 step "browser tests (headless Chromium)"
 mkdir -p target/browser-tests
-cargo run --locked --quiet -p poser-engine --bin poser -- warmup --json > target/browser-tests/expected-matmul.json
-node browser-tests/run.mjs --dist dist --expected-matmul target/browser-tests/expected-matmul.json \
-  --artifacts target/browser-tests
+# Built for the whole workspace, like the tests, so that no dependency is rebuilt with another
+# feature set (`cargo run -p poser-engine` would rebuild much of burn).
+cargo build --workspace --bins --locked --quiet
+poser() { target/debug/poser "$@"; }
+poser warmup --json > target/browser-tests/expected-matmul.json
+poser forward --model genie-0 --models-dir engine/tests/fixtures/models \
+  --text browser-tests/fixture-prompt.txt --json > target/browser-tests/expected-forward.json
+node browser-tests/run.mjs --dist dist --artifacts target/browser-tests \
+  --expected-matmul target/browser-tests/expected-matmul.json \
+  --expected-forward target/browser-tests/expected-forward.json
 
 step "all tests passed"

@@ -5,7 +5,7 @@ use leptos::task::spawn_local;
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
-use crate::pages::{DebugPanic, NotFound, Overview, SystemPage};
+use crate::pages::{DebugForward, DebugPanic, NotFound, Overview, SystemPage};
 use crate::system::{self, BackendBadge, Requested, SystemState};
 
 /// The whole page.
@@ -30,6 +30,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=Overview />
                     <Route path=path!("/system") view=SystemPage />
                     <Route path=path!("/debug/panic") view=DebugPanic />
+                    <Route path=path!("/debug/forward") view=DebugForward />
                 </Routes>
             </main>
         </Router>

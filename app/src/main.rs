@@ -1,6 +1,7 @@
 //! Poser Lab's page. Runs in the browser only; see `ARCHITECTURE.md`.
 
 mod app;
+mod fetch;
 mod gpu_probe;
 mod pages;
 mod panic_view;

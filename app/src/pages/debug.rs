@@ -1,6 +1,15 @@
-//! Debug routes: ways to exercise the page's failure paths on purpose.
+//! Debug routes: ways to exercise the page's machinery and failure paths on purpose. The
+//! browser tests drive them; they are also handy when something looks wrong.
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
+use poser_corpus::WordLevelTokenizer;
+use poser_engine::backend::Device;
+use poser_engine::model::{ForwardRequest, Manifest, PoserGpt, PromptOutput, forward};
+use serde::Serialize;
+
+use crate::fetch::{fetch_bytes, fetch_text};
+use crate::system::{SystemState, expect_system_state};
 
 /// `/debug/panic`: panics while rendering, so that the error view can be seen and tested.
 #[component]
@@ -11,4 +20,142 @@ pub fn DebugPanic() -> impl IntoView {
 #[allow(clippy::panic)]
 fn forced_panic() -> &'static str {
     panic!("the /debug/panic route panics on purpose to show the error view")
+}
+
+/// What `/debug/forward` computes: the plain forward and the same forward with the request's
+/// captures and interventions, each as `poser forward --json` prints it.
+#[derive(Serialize)]
+struct DebugForwardOutput {
+    plain: ForwardSummary,
+    edited: ForwardSummary,
+}
+
+#[derive(Serialize)]
+struct ForwardSummary {
+    tokens: Vec<u32>,
+    last_logits: Vec<f32>,
+    p: poser_engine::model::AnswerProbs,
+}
+
+impl From<PromptOutput> for ForwardSummary {
+    fn from(output: PromptOutput) -> Self {
+        Self {
+            tokens: output.tokens,
+            last_logits: output.last_logits,
+            p: output.p,
+        }
+    }
+}
+
+/// The parameters of `/debug/forward`, from the address.
+struct DebugForwardQuery {
+    models: String,
+    model: String,
+    text: String,
+    request: String,
+}
+
+impl DebugForwardQuery {
+    fn from_address() -> Self {
+        let search = web_sys::window()
+            .and_then(|window| window.location().search().ok())
+            .unwrap_or_default();
+        let params = web_sys::UrlSearchParams::new_with_str(&search).ok();
+        let get = |name: &str| params.as_ref().and_then(|p| p.get(name));
+        Self {
+            models: get("models").unwrap_or_else(|| "/public/models".to_owned()),
+            model: get("model").unwrap_or_default(),
+            text: get("text").unwrap_or_default(),
+            request: get("request").unwrap_or_else(|| "{}".to_owned()),
+        }
+    }
+}
+
+/// `/debug/forward?models=URL&model=NAME&text=PROMPT&request=JSON`: loads one model from a
+/// models folder (its `manifest.json`, weights and `tokenizer.json`), runs the prompt on the
+/// page's backend with and without the `ForwardRequest`, and shows the results in `data-output`.
+#[component]
+pub fn DebugForward() -> impl IntoView {
+    let system = expect_system_state();
+    let result = RwSignal::new(None::<Result<String, String>>);
+    let started = StoredValue::new(false);
+    Effect::new(move |_| {
+        if let SystemState::Ready(ready) = system.get()
+            && !started.get_value()
+        {
+            started.set_value(true);
+            let device = ready.backend.device.clone();
+            spawn_local(async move {
+                let outcome = run_debug_forward(&device, DebugForwardQuery::from_address()).await;
+                result.set(Some(outcome));
+            });
+        }
+    });
+    move || {
+        match result.get() {
+        None => view! {
+            <section class="page" data-testid="debug-forward" data-state="running">
+                <p class="progress" role="status"><span class="spinner" aria-hidden="true"></span>"Running the forward pass…"</p>
+            </section>
+        }
+        .into_any(),
+        Some(Ok(json)) => {
+            let shown = json.clone();
+            view! {
+            <section class="page" data-testid="debug-forward" data-state="done" data-output=json>
+                <h1>"Debug: forward pass"</h1>
+                <pre class="debug-output">{shown}</pre>
+            </section>
+            }
+            .into_any()
+        }
+        Some(Err(message)) => view! {
+            <section class="page" data-testid="debug-forward" data-state="failed">
+                <h1>"Debug: forward pass"</h1>
+                <p class="notice notice-error" role="alert">{message}</p>
+            </section>
+        }
+        .into_any(),
+    }
+    }
+}
+
+async fn run_debug_forward(device: &Device, query: DebugForwardQuery) -> Result<String, String> {
+    let request: ForwardRequest = serde_json::from_str(&query.request).map_err(|error| {
+        format!("the `request` parameter is not a valid forward request: {error}")
+    })?;
+    let manifest_url = format!("{}/manifest.json", query.models);
+    let manifest = Manifest::from_json(&fetch_text(&manifest_url).await?, &manifest_url)
+        .map_err(|error| error.to_string())?;
+    let entry = manifest
+        .entry(&query.model)
+        .map_err(|error| error.to_string())?;
+    let bytes = fetch_bytes(&format!("{}/{}", query.models, entry.file)).await?;
+    let weights = entry
+        .load_bytes(&bytes)
+        .map_err(|error| error.to_string())?;
+    let model = PoserGpt::from_weights(&weights, device).map_err(|error| error.to_string())?;
+    let tokenizer = WordLevelTokenizer::from_json(
+        &fetch_text(&format!("{}/tokenizer.json", query.models)).await?,
+    )
+    .map_err(|error| error.to_string())?;
+    let prompt = vec![tokenizer.encode(&query.text)];
+    let run = |request: ForwardRequest| {
+        let prompt = prompt.clone();
+        let model = &model;
+        async move {
+            let mut outputs = forward(model, &prompt, &request)
+                .await
+                .map_err(|error| error.to_string())?;
+            outputs
+                .pop()
+                .map(ForwardSummary::from)
+                .ok_or_else(|| "the forward pass returned nothing".to_owned())
+        }
+    };
+    let output = DebugForwardOutput {
+        plain: run(ForwardRequest::default()).await?,
+        edited: run(request).await?,
+    };
+    serde_json::to_string(&output).map_err(|error| error.to_string())
 }

@@ -1,0 +1,35 @@
+//! Fetching files the page needs (manifests, model weights, tokenizers) from its own server.
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+/// The bytes at `url`, or a message naming the address and what went wrong.
+pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+    let window = web_sys::window().ok_or("the page has no window")?;
+    let response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|error| format!("could not fetch {url}: {error:?}"))?;
+    let response: web_sys::Response = response
+        .dyn_into()
+        .map_err(|_| format!("fetching {url} gave something other than a response"))?;
+    if !response.ok() {
+        return Err(format!(
+            "the server answered {} {} for {url}",
+            response.status(),
+            response.status_text()
+        ));
+    }
+    let buffer = response
+        .array_buffer()
+        .map_err(|error| format!("could not read {url}: {error:?}"))?;
+    let buffer = JsFuture::from(buffer)
+        .await
+        .map_err(|error| format!("reading {url} stopped: {error:?}"))?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// The text at `url` (UTF-8).
+pub async fn fetch_text(url: &str) -> Result<String, String> {
+    let bytes = fetch_bytes(url).await?;
+    String::from_utf8(bytes).map_err(|_| format!("{url} is not UTF-8 text"))
+}
