@@ -169,17 +169,17 @@ async fn choose_backend(
     };
     let Some(navigator_adapter) = offered.adapter else {
         let why = if offered.api {
-            "this browser has WebGPU but offers no adapter (no GPU, or WebGPU is disabled)"
+            "has WebGPU but offers no adapter (no GPU, or WebGPU is disabled)"
         } else {
-            "this browser does not offer WebGPU"
+            "does not offer WebGPU"
         };
         let asked = if forced_webgpu {
-            "WebGPU was requested, but "
+            "WebGPU was requested, but this browser"
         } else {
-            ""
+            "This browser"
         };
         notices.push(format!(
-            "{asked}{why}; the page runs on burn's CPU backend."
+            "{asked} {why}; the page runs on burn's CPU backend."
         ));
         return cpu(None, notices);
     };
