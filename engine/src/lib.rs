@@ -8,6 +8,7 @@
 pub mod backend;
 pub mod error;
 pub mod model;
+pub mod train;
 pub mod warmup;
 
 pub use error::EngineError;

@@ -143,6 +143,41 @@ pub(crate) fn edit_vector(
         .map_err(|message| EngineError::InvalidParameter(format!("at `{hook}`: {message}")))
 }
 
+/// Per intervened hook, the `[batch, max_len, d_model]` sum of its edits over a right-padded
+/// batch of prompts of lengths `lens` (zero at padding and untouched positions).
+pub(crate) fn intervention_deltas(
+    model: &PoserGpt,
+    interventions: &[Intervention],
+    lens: &[usize],
+    max_len: usize,
+) -> Result<Vec<(HookPoint, Vec<f32>)>, EngineError> {
+    let d_model = model.config.d_model;
+    let mut deltas: Vec<(HookPoint, Vec<f32>)> = Vec::new();
+    for intervention in interventions {
+        let vector = edit_vector(model, intervention)?;
+        let slot = match deltas.iter().position(|(h, _)| *h == intervention.hook) {
+            Some(slot) => slot,
+            None => {
+                deltas.push((intervention.hook, vec![0.0; lens.len() * max_len * d_model]));
+                deltas.len() - 1
+            }
+        };
+        let Some((_, delta)) = deltas.get_mut(slot) else {
+            continue;
+        };
+        for (b, &len) in lens.iter().enumerate() {
+            let positions = resolve(&intervention.positions, len, intervention.hook, b)?;
+            for p in positions {
+                let start = (b * max_len + p) * d_model;
+                for (slot, v) in delta[start..start + d_model].iter_mut().zip(&vector) {
+                    *slot += v;
+                }
+            }
+        }
+    }
+    Ok(deltas)
+}
+
 /// The batch's shape and what each hook does, prepared before touching the device.
 struct Trace<'a> {
     lens: Vec<usize>,
@@ -169,32 +204,7 @@ impl<'a> Trace<'a> {
         let lens: Vec<usize> = prompts.iter().map(Vec::len).collect();
         let max_len = lens.iter().copied().max().unwrap_or(0);
         let d_model = model.config.d_model;
-        let mut deltas: Vec<(HookPoint, Vec<f32>)> = Vec::new();
-        for intervention in &request.interventions {
-            let vector = edit_vector(model, intervention)?;
-            let slot = match deltas.iter().position(|(h, _)| *h == intervention.hook) {
-                Some(slot) => slot,
-                None => {
-                    deltas.push((
-                        intervention.hook,
-                        vec![0.0; prompts.len() * max_len * d_model],
-                    ));
-                    deltas.len() - 1
-                }
-            };
-            let Some((_, delta)) = deltas.get_mut(slot) else {
-                continue;
-            };
-            for (b, &len) in lens.iter().enumerate() {
-                let positions = resolve(&intervention.positions, len, intervention.hook, b)?;
-                for p in positions {
-                    let start = (b * max_len + p) * d_model;
-                    for (slot, v) in delta[start..start + d_model].iter_mut().zip(&vector) {
-                        *slot += v;
-                    }
-                }
-            }
-        }
+        let deltas = intervention_deltas(model, &request.interventions, &lens, max_len)?;
         for capture in &request.captures {
             capture
                 .hook
@@ -263,7 +273,7 @@ fn resolve(
 }
 
 /// Index tensor selecting each prompt's final position along dim 1 of `[batch, pos, width]`.
-fn last_index(lens: &[usize], width: usize, device: &Device) -> Tensor<3, Int> {
+pub(crate) fn last_index(lens: &[usize], width: usize, device: &Device) -> Tensor<3, Int> {
     let values: Vec<i64> = lens
         .iter()
         .flat_map(|&len| std::iter::repeat_n(len as i64 - 1, width))

@@ -4,10 +4,13 @@
 //! Flow: a models folder's [`manifest::Manifest`] → [`manifest::ModelEntry::load_bytes`] →
 //! [`weights::ModelWeights`] (f32 on the host) → [`gpt::PoserGpt`] (a burn module on a device)
 //! → [`forward::forward`] (batch, captures, interventions) or [`cache::PromptCache`] (many
-//! last-position edits of one prompt).
+//! last-position edits of one prompt). For autodiff: [`differentiable`] (the same pass as
+//! device tensors, with an [`adapter::MlpAdapter`]) → [`saliency`] and `crate::train`.
 
+pub mod adapter;
 pub mod cache;
 pub mod config;
+pub mod differentiable;
 pub mod fixtures;
 pub mod forward;
 pub mod gpt;
@@ -16,8 +19,10 @@ pub mod int8;
 pub mod load_error;
 pub mod manifest;
 pub mod reference;
+pub mod saliency;
 pub mod weights;
 
+pub use adapter::MlpAdapter;
 pub use cache::PromptCache;
 pub use config::ModelConfig;
 pub use forward::{AnswerProbs, Capture, ForwardRequest, PromptOutput, forward};
@@ -25,4 +30,5 @@ pub use gpt::PoserGpt;
 pub use hooks::{CaptureRequest, Edit, HookPoint, Intervention, NoiseDistribution, Positions};
 pub use load_error::LoadError;
 pub use manifest::{Manifest, ModelEntry};
+pub use saliency::{Saliency, saliency, span_sums};
 pub use weights::ModelWeights;

@@ -1,0 +1,247 @@
+//! The fine-tuning loop: cross-entropy on the answer token at each prompt's last position,
+//! AdamW, over a low-rank adapter (the base model frozen) or all weights (on a copy), optionally
+//! with noise injected at a hook (§4), with a progress callback and a cancel flag.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use burn::module::Module;
+use burn::tensor::activation::log_softmax;
+use burn::tensor::{Int, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+use super::adamw::{AdamW, AdamWSettings};
+use crate::EngineError;
+use crate::model::MlpAdapter;
+use crate::model::PoserGpt;
+use crate::model::differentiable::{Additions, check_adapter, last_logits_from_embed, padded_ids};
+use crate::model::forward::{check_prompts, intervention_deltas, read_f32};
+use crate::model::{Edit, HookPoint, Intervention, NoiseDistribution, Positions};
+
+/// One training prompt and the token the model should answer at its last position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrainExample {
+    /// The prompt's token ids.
+    pub tokens: Vec<u32>,
+    /// The answer token it is trained towards.
+    pub target: u32,
+}
+
+/// Noise added at a hook while training (§4: fine-tuning with the S2 noise injected).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingNoise {
+    /// Where (a residual-stream hook or `hook_embed`).
+    pub hook: HookPoint,
+    /// Which tokens of each prompt.
+    pub positions: Positions,
+    /// How the direction's components are drawn.
+    pub distribution: NoiseDistribution,
+    /// L2 norm of the added vector.
+    pub magnitude: f32,
+    /// Seed of step 0's direction; step `s` uses `seed + s`, so each step gets fresh noise.
+    pub seed: u64,
+}
+
+impl TrainingNoise {
+    /// The intervention applied at step `step` (0-based).
+    pub fn at_step(&self, step: usize) -> Intervention {
+        Intervention {
+            hook: self.hook,
+            positions: self.positions.clone(),
+            edit: Edit::Noise {
+                distribution: self.distribution,
+                seed: self.seed.wrapping_add(step as u64),
+                magnitude: self.magnitude,
+            },
+        }
+    }
+}
+
+/// How long and how to train.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainSettings {
+    /// Optimiser steps.
+    pub steps: usize,
+    /// Examples per step, taken in order and wrapping around (the paper's S3 uses 4).
+    pub batch_size: usize,
+    /// The optimiser.
+    pub adamw: AdamWSettings,
+    /// Noise injected during training, if any.
+    pub noise: Option<TrainingNoise>,
+}
+
+/// What the progress callback hears after each step.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StepReport {
+    /// Steps done so far (1-based).
+    pub step: usize,
+    /// Steps asked for.
+    pub steps: usize,
+    /// The batch's loss before this step's update.
+    pub loss: f32,
+}
+
+/// The result of a training run.
+#[derive(Debug)]
+pub struct TrainRun<T> {
+    /// What was trained, on a plain (non-autodiff) device, ready for inference.
+    pub trained: T,
+    /// The loss of each step taken, before its update.
+    pub losses: Vec<f32>,
+    /// Whether the cancel flag stopped the run before `steps`.
+    pub cancelled: bool,
+}
+
+/// Trains `adapter` on `model` (which stays unchanged: its parameters are constants here).
+pub async fn train_adapter(
+    model: &PoserGpt,
+    adapter: MlpAdapter,
+    examples: &[TrainExample],
+    settings: &TrainSettings,
+    progress: &mut dyn FnMut(StepReport),
+    cancel: &AtomicBool,
+) -> Result<TrainRun<MlpAdapter>, EngineError> {
+    check_adapter(model, &adapter)?;
+    check_training(model, examples, settings)?;
+    // Constants, even if `model` came from a training run: only the adapter gets gradients.
+    let model = model.valid();
+    let run = run_steps(
+        adapter.train(),
+        |adapter, batch, interventions| batch_loss(&model, Some(adapter), batch, interventions),
+        examples,
+        settings,
+        progress,
+        cancel,
+    )
+    .await?;
+    Ok(TrainRun {
+        trained: run.trained.valid(),
+        ..run
+    })
+}
+
+/// Trains every parameter of a copy of `model` (cloning a module shares its tensors until they
+/// are updated, so the copy is cheap and `model` itself stays unchanged).
+pub async fn train_all_weights(
+    model: &PoserGpt,
+    examples: &[TrainExample],
+    settings: &TrainSettings,
+    progress: &mut dyn FnMut(StepReport),
+    cancel: &AtomicBool,
+) -> Result<TrainRun<PoserGpt>, EngineError> {
+    check_training(model, examples, settings)?;
+    let run = run_steps(
+        model.clone().train(),
+        |model, batch, interventions| batch_loss(model, None, batch, interventions),
+        examples,
+        settings,
+        progress,
+        cancel,
+    )
+    .await?;
+    Ok(TrainRun {
+        trained: run.trained.valid(),
+        ..run
+    })
+}
+
+/// Checks the settings, and the examples against the model (which also makes sure there is at
+/// least one example, so batches can wrap around).
+fn check_training(
+    model: &PoserGpt,
+    examples: &[TrainExample],
+    settings: &TrainSettings,
+) -> Result<(), EngineError> {
+    settings.adamw.validate()?;
+    if settings.batch_size == 0 {
+        return Err(EngineError::InvalidParameter(
+            "batch size must be at least 1".to_owned(),
+        ));
+    }
+    let prompts: Vec<Vec<u32>> = examples.iter().map(|e| e.tokens.clone()).collect();
+    check_prompts(model, &prompts)?;
+    let d_vocab = model.config.d_vocab;
+    if let Some(example) = examples.iter().find(|e| e.target as usize >= d_vocab) {
+        return Err(EngineError::InvalidParameter(format!(
+            "training target {} is outside the vocabulary of {d_vocab}",
+            example.target
+        )));
+    }
+    if let Some(noise) = &settings.noise {
+        // Checks the hook and that its positions exist in every example.
+        let lens: Vec<usize> = prompts.iter().map(Vec::len).collect();
+        let max_len = lens.iter().copied().max().unwrap_or(0);
+        intervention_deltas(model, &[noise.at_step(0)], &lens, max_len)?;
+    }
+    Ok(())
+}
+
+/// Mean cross-entropy of the batch's targets at each prompt's last position, as `[1]`.
+fn batch_loss(
+    model: &PoserGpt,
+    adapter: Option<&MlpAdapter>,
+    batch: &[&TrainExample],
+    interventions: &[Intervention],
+) -> Result<Tensor<1>, EngineError> {
+    let device = model.embed.weight.device();
+    let prompts: Vec<Vec<u32>> = batch.iter().map(|e| e.tokens.clone()).collect();
+    let lens: Vec<usize> = prompts.iter().map(Vec::len).collect();
+    let max_len = lens.iter().copied().max().unwrap_or(0);
+    let deltas = intervention_deltas(model, interventions, &lens, max_len)?;
+    let embedded = model.embed.forward(padded_ids(&prompts, &device));
+    let additions = Additions {
+        adapter,
+        deltas: &deltas,
+    };
+    let logits = last_logits_from_embed(model, embedded, &lens, &additions);
+    let targets: Vec<i64> = batch.iter().map(|e| i64::from(e.target)).collect();
+    let targets = Tensor::<2, Int>::from_data(TensorData::new(targets, [batch.len(), 1]), &device);
+    Ok(log_softmax(logits, 1).gather(1, targets).mean().neg())
+}
+
+/// The loop shared by both kinds of training.
+async fn run_steps<M: Module>(
+    mut trainable: M,
+    loss_of: impl Fn(&M, &[&TrainExample], &[Intervention]) -> Result<Tensor<1>, EngineError>,
+    examples: &[TrainExample],
+    settings: &TrainSettings,
+    progress: &mut dyn FnMut(StepReport),
+    cancel: &AtomicBool,
+) -> Result<TrainRun<M>, EngineError> {
+    let mut optimizer = AdamW::new(settings.adamw)?;
+    let mut losses = Vec::with_capacity(settings.steps);
+    for step in 0..settings.steps {
+        if cancel.load(Ordering::Relaxed) {
+            return Ok(TrainRun {
+                trained: trainable,
+                losses,
+                cancelled: true,
+            });
+        }
+        let batch: Vec<&TrainExample> = (0..settings.batch_size)
+            .filter_map(|i| examples.get((step * settings.batch_size + i) % examples.len()))
+            .collect();
+        let interventions: Vec<Intervention> = settings
+            .noise
+            .iter()
+            .map(|noise| noise.at_step(step))
+            .collect();
+        let loss = loss_of(&trainable, &batch, &interventions)?;
+        trainable = optimizer.step(trainable, &loss);
+        // Reading the loss back also yields to the page between steps.
+        let value = read_f32(loss.inner(), "training loss").await?;
+        let loss = value.first().copied().ok_or_else(|| {
+            EngineError::UnexpectedTensor("the training loss has no value".to_owned())
+        })?;
+        losses.push(loss);
+        progress(StepReport {
+            step: step + 1,
+            steps: settings.steps,
+            loss,
+        });
+    }
+    Ok(TrainRun {
+        trained: trainable,
+        losses,
+        cancelled: false,
+    })
+}

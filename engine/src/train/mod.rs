@@ -1,0 +1,11 @@
+//! Fine-tuning: AdamW over a low-rank adapter or all weights, cross-entropy on the answer token,
+//! in a hand-written loop that runs natively and in the page (burn-train does not target wasm).
+
+pub mod adamw;
+pub mod fine_tune;
+
+pub use adamw::{AdamW, AdamWSettings};
+pub use fine_tune::{
+    StepReport, TrainExample, TrainRun, TrainSettings, TrainingNoise, train_adapter,
+    train_all_weights,
+};
