@@ -6,40 +6,23 @@
 #![allow(clippy::disallowed_methods)]
 #![allow(clippy::unwrap_used)]
 
+mod common;
+use common::{CONFIG, model, prompt};
+
 use std::sync::atomic::AtomicBool;
 
 use burn::module::Module;
 use burn::tensor::{Tensor, TensorData};
-use poser_corpus::rng::Rng;
 use poser_engine::backend::cpu_device;
 use poser_engine::model::differentiable::last_logits;
 use poser_engine::model::{
-    Edit, ForwardRequest, HookPoint, Intervention, MlpAdapter, ModelConfig, ModelWeights,
-    NoiseDistribution, PoserGpt, Positions, forward,
+    Edit, ForwardRequest, HookPoint, Intervention, MlpAdapter, NoiseDistribution, PoserGpt,
+    Positions, forward,
 };
 use poser_engine::train::{
     AdamW, AdamWSettings, StepReport, TrainExample, TrainSettings, TrainingNoise, train_adapter,
     train_all_weights,
 };
-
-const CONFIG: ModelConfig = ModelConfig {
-    n_layers: 3,
-    d_model: 16,
-    n_heads: 4,
-    d_mlp: 32,
-    n_ctx: 24,
-    d_vocab: 50,
-    layer_norm_eps: 1e-5,
-};
-
-fn model(seed: u64) -> PoserGpt {
-    PoserGpt::from_weights(&ModelWeights::random(CONFIG, seed).unwrap(), &cpu_device()).unwrap()
-}
-
-fn prompt(seed: u64, len: usize) -> Vec<u32> {
-    let mut rng = Rng::new(seed);
-    (0..len).map(|_| rng.below(CONFIG.d_vocab) as u32).collect()
-}
 
 /// Four prompts of different lengths, each with its own answer among `A`/`B`.
 fn toy_task() -> Vec<TrainExample> {

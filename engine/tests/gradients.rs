@@ -5,31 +5,13 @@
 #![allow(clippy::disallowed_methods)]
 #![allow(clippy::unwrap_used)]
 
-use poser_corpus::rng::Rng;
-use poser_engine::backend::cpu_device;
+mod common;
+use common::{CONFIG, model, prompt};
+
 use poser_engine::model::{
-    Edit, ForwardRequest, HookPoint, Intervention, ModelConfig, ModelWeights, PoserGpt, Positions,
-    forward, saliency, span_sums,
+    Edit, ForwardRequest, HookPoint, Intervention, PoserGpt, Positions, forward, saliency,
+    span_sums,
 };
-
-const CONFIG: ModelConfig = ModelConfig {
-    n_layers: 3,
-    d_model: 16,
-    n_heads: 4,
-    d_mlp: 32,
-    n_ctx: 24,
-    d_vocab: 50,
-    layer_norm_eps: 1e-5,
-};
-
-fn model(seed: u64) -> PoserGpt {
-    PoserGpt::from_weights(&ModelWeights::random(CONFIG, seed).unwrap(), &cpu_device()).unwrap()
-}
-
-fn prompt(seed: u64, len: usize) -> Vec<u32> {
-    let mut rng = Rng::new(seed);
-    (0..len).map(|_| rng.below(CONFIG.d_vocab) as u32).collect()
-}
 
 /// log P(answer) at the last position, with `delta` added to `hook_embed` at `position`.
 fn log_prob_with(

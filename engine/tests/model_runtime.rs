@@ -7,35 +7,18 @@
 // Helpers outside `#[test]` functions are test code too.
 #![allow(clippy::unwrap_used)]
 
-use poser_corpus::rng::Rng;
+mod common;
+use common::{CONFIG, prompt, weights};
+
 use poser_engine::backend::cpu_device;
 use poser_engine::model::reference::reference_forward;
 use poser_engine::model::{
-    CaptureRequest, Edit, ForwardRequest, HookPoint, Intervention, ModelConfig, ModelWeights,
-    NoiseDistribution, PoserGpt, Positions, PromptCache, PromptOutput, forward,
+    CaptureRequest, Edit, ForwardRequest, HookPoint, Intervention, ModelWeights, NoiseDistribution,
+    PoserGpt, Positions, PromptCache, PromptOutput, forward,
 };
-
-const CONFIG: ModelConfig = ModelConfig {
-    n_layers: 3,
-    d_model: 16,
-    n_heads: 4,
-    d_mlp: 32,
-    n_ctx: 24,
-    d_vocab: 50,
-    layer_norm_eps: 1e-5,
-};
-
-fn weights(seed: u64) -> ModelWeights {
-    ModelWeights::random(CONFIG, seed).unwrap()
-}
 
 fn model(weights: &ModelWeights) -> PoserGpt {
     PoserGpt::from_weights(weights, &cpu_device()).unwrap()
-}
-
-fn prompt(seed: u64, len: usize) -> Vec<u32> {
-    let mut rng = Rng::new(seed);
-    (0..len).map(|_| rng.below(CONFIG.d_vocab) as u32).collect()
 }
 
 fn run(model: &PoserGpt, prompts: &[Vec<u32>], request: &ForwardRequest) -> Vec<PromptOutput> {

@@ -1,0 +1,42 @@
+//! Helpers shared by the engine's integration tests: a tiny model configuration and seeded
+//! random weights, models and prompts.
+
+// Each test file uses its own subset of these helpers.
+#![allow(dead_code)]
+
+use poser_corpus::rng::Rng;
+use poser_engine::backend::cpu_device;
+use poser_engine::model::{ModelConfig, ModelWeights, PoserGpt};
+
+/// Small enough for finite differences and quick training steps, big enough to have several
+/// blocks and heads.
+pub const CONFIG: ModelConfig = ModelConfig {
+    n_layers: 3,
+    d_model: 16,
+    n_heads: 4,
+    d_mlp: 32,
+    n_ctx: 24,
+    d_vocab: 50,
+    layer_norm_eps: 1e-5,
+};
+
+/// Seeded random weights of [`CONFIG`].
+pub fn weights(seed: u64) -> ModelWeights {
+    ModelWeights::random(CONFIG, seed).unwrap()
+}
+
+/// A model on the CPU backend from `weights`.
+pub fn model_from(weights: &ModelWeights) -> PoserGpt {
+    PoserGpt::from_weights(weights, &cpu_device()).unwrap()
+}
+
+/// A model on the CPU backend with seeded random weights of [`CONFIG`].
+pub fn model(seed: u64) -> PoserGpt {
+    model_from(&weights(seed))
+}
+
+/// `len` seeded random token ids below [`CONFIG`]'s vocabulary size.
+pub fn prompt(seed: u64, len: usize) -> Vec<u32> {
+    let mut rng = Rng::new(seed);
+    (0..len).map(|_| rng.below(CONFIG.d_vocab) as u32).collect()
+}
