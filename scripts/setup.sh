@@ -51,16 +51,23 @@ say "fetching crates"
 cargo fetch --locked --quiet
 
 if $for_tests; then
-  # 6. The system Chromium and its driver (Debian packages).
-  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v node >/dev/null; then
+  # 6. The system Chromium and its driver, and Node.js if the machine has none (Debian
+  #    packages). Only what is missing: Debian's npm conflicts with a Node.js installed
+  #    from elsewhere.
+  missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v chromedriver >/dev/null || missing+=(chromium-driver)
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
+  if ((${#missing[@]})); then
     apt_get=(apt-get)
     if [[ "$(id -u)" != 0 ]]; then
-      command -v sudo >/dev/null || fail "installing chromium needs root" "run this as root, or install the Debian packages chromium, chromium-driver and nodejs yourself"
+      command -v sudo >/dev/null || fail "installing ${missing[*]} needs root" "run this as root, or install these Debian packages yourself: ${missing[*]}"
       apt_get=(sudo apt-get)
     fi
-    say "installing Debian's chromium, chromium-driver and nodejs"
+    say "installing Debian packages: ${missing[*]}"
     "${apt_get[@]}" update -qq
-    DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y -qq chromium chromium-driver nodejs npm >/dev/null
+    DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y -qq "${missing[@]}" >/dev/null
   fi
   # 7. playwright-core drives the system Chromium; it never downloads a browser.
   if [[ ! -d browser-tests/node_modules/playwright-core ]] \
