@@ -4,9 +4,11 @@
 //! [`PromptCache::run_edits`] recomputes only the final position, from the intervened block
 //! upward, for many edits (magnitudes, seeds) at once.
 
-use burn::tensor::{Bool, Tensor, TensorData};
+use burn::tensor::{Tensor, TensorData};
 
-use super::forward::{AnswerProbs, Capture, PromptOutput, check_prompts, edit_vector, read_f32};
+use super::forward::{
+    AnswerProbs, Capture, PromptOutput, causal_mask, check_prompts, edit_vector, read_f32,
+};
 use super::gpt::PoserGpt;
 use super::hooks::{Edit, HookPoint, Intervention, Positions};
 use crate::EngineError;
@@ -50,10 +52,7 @@ impl PromptCache {
         let embed_last = last(&embedded);
         let mut resid = embedded + model.positions(0, len);
         let n_heads = model.config.n_heads;
-        // burn's `tril_mask` is true *outside* the lower triangle: exactly the future keys.
-        let causal = Tensor::<2, Bool>::tril_mask([len, len], 0, &device)
-            .unsqueeze::<4>()
-            .expand([1, n_heads, len, len]);
+        let causal = causal_mask(1, n_heads, len, &device);
         let mut prefix = Vec::with_capacity(model.blocks.len());
         let mut stream = Vec::with_capacity(model.blocks.len() + 1);
         let mut pattern_last = Vec::with_capacity(model.blocks.len());

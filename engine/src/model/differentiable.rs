@@ -5,28 +5,15 @@
 //! included, captures left out), so that with the same interventions and no adapter it gives
 //! bit-identical logits on the same backend.
 
-use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
+use burn::tensor::{Tensor, TensorData};
 
 use super::adapter::MlpAdapter;
-use super::forward::{check_prompts, intervention_deltas, last_index, read_f32};
+use super::forward::{
+    causal_mask, check_prompts, intervention_deltas, last_index, padded_ids, read_f32,
+};
 use super::gpt::PoserGpt;
 use super::hooks::{HookPoint, Intervention};
 use crate::EngineError;
-
-/// Right-padded token ids `[batch, max_len]` (padding is never attended to; see `forward`).
-pub(crate) fn padded_ids(prompts: &[Vec<u32>], device: &Device) -> Tensor<2, Int> {
-    let max_len = prompts.iter().map(Vec::len).max().unwrap_or(0);
-    let ids: Vec<i64> = prompts
-        .iter()
-        .flat_map(|prompt| {
-            prompt
-                .iter()
-                .map(|&id| i64::from(id))
-                .chain(std::iter::repeat_n(0, max_len - prompt.len()))
-        })
-        .collect();
-    Tensor::<2, Int>::from_data(TensorData::new(ids, [prompts.len(), max_len]), device)
-}
 
 /// What the pass adds besides the base model: an adapter on one block's MLP, and the summed
 /// interventions per hook from [`intervention_deltas`].
@@ -64,11 +51,7 @@ pub(crate) fn last_logits_from_embed(
     let [batch, max_len, d_model] = embedded.dims();
     let embedded = additions.at(HookPoint::Embed, embedded);
     let mut resid = embedded + model.positions(0, max_len);
-    let n_heads = model.config.n_heads;
-    // burn's `tril_mask` is true *outside* the lower triangle: exactly the future keys.
-    let causal = Tensor::<2, Bool>::tril_mask([max_len, max_len], 0, &device)
-        .unsqueeze::<4>()
-        .expand([batch, n_heads, max_len, max_len]);
+    let causal = causal_mask(batch, model.config.n_heads, max_len, &device);
     for (layer, block) in model.blocks.iter().enumerate() {
         resid = additions.at(HookPoint::ResidPre(layer), resid);
         let heads = block.attn.project(block.ln1.forward(resid.clone()));

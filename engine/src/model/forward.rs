@@ -272,6 +272,35 @@ fn resolve(
     })
 }
 
+/// Right-padded token ids `[batch, max_len]` (padding is never attended to: see [`causal_mask`]).
+pub(crate) fn padded_ids(prompts: &[Vec<u32>], device: &Device) -> Tensor<2, Int> {
+    let max_len = prompts.iter().map(Vec::len).max().unwrap_or(0);
+    let ids: Vec<i64> = prompts
+        .iter()
+        .flat_map(|prompt| {
+            prompt
+                .iter()
+                .map(|&id| i64::from(id))
+                .chain(std::iter::repeat_n(0, max_len - prompt.len()))
+        })
+        .collect();
+    Tensor::<2, Int>::from_data(TensorData::new(ids, [prompts.len(), max_len]), device)
+}
+
+/// The mask of future keys for `[batch, n_heads, len, len]` attention scores. Right padding
+/// needs nothing more: a real token never sees a later position, padded or not.
+pub(crate) fn causal_mask(
+    batch: usize,
+    n_heads: usize,
+    len: usize,
+    device: &Device,
+) -> Tensor<4, Bool> {
+    // burn's `tril_mask` is true *outside* the lower triangle: exactly the future keys.
+    Tensor::<2, Bool>::tril_mask([len, len], 0, device)
+        .unsqueeze::<4>()
+        .expand([batch, n_heads, len, len])
+}
+
 /// Index tensor selecting each prompt's final position along dim 1 of `[batch, pos, width]`.
 pub(crate) fn last_index(lens: &[usize], width: usize, device: &Device) -> Tensor<3, Int> {
     let values: Vec<i64> = lens
@@ -292,25 +321,10 @@ pub async fn forward(
     let mut trace = Trace::new(model, prompts, request)?;
     let device = model.embed.weight.device();
     let (batch, max_len) = (prompts.len(), trace.max_len);
-    let ids: Vec<i64> = prompts
-        .iter()
-        .flat_map(|prompt| {
-            let pad = max_len - prompt.len();
-            prompt
-                .iter()
-                .map(|&id| i64::from(id))
-                .chain(std::iter::repeat_n(0, pad))
-        })
-        .collect();
-    let ids = Tensor::<2, Int>::from_data(TensorData::new(ids, [batch, max_len]), &device);
-
+    let ids = padded_ids(prompts, &device);
     let embedded = trace.resid(HookPoint::Embed, model.embed.forward(ids));
     let mut resid = embedded + model.positions(0, max_len);
-    let n_heads = model.config.n_heads;
-    // burn's `tril_mask` is true *outside* the lower triangle: exactly the future keys.
-    let causal = Tensor::<2, Bool>::tril_mask([max_len, max_len], 0, &device)
-        .unsqueeze::<4>()
-        .expand([batch, n_heads, max_len, max_len]);
+    let causal = causal_mask(batch, model.config.n_heads, max_len, &device);
     for (layer, block) in model.blocks.iter().enumerate() {
         resid = trace.resid(HookPoint::ResidPre(layer), resid);
         let heads = block.attn.project(block.ln1.forward(resid.clone()));

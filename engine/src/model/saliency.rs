@@ -7,7 +7,8 @@ use burn::tensor::activation::log_softmax;
 use burn::tensor::{Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use super::differentiable::{Additions, last_logits_from_embed, padded_ids};
+use super::differentiable::{Additions, last_logits_from_embed};
+use super::forward::padded_ids;
 use super::forward::{check_prompts, read_f32};
 use super::gpt::PoserGpt;
 use crate::EngineError;

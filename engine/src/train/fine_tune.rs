@@ -13,7 +13,8 @@ use super::adamw::{AdamW, AdamWSettings};
 use crate::EngineError;
 use crate::model::MlpAdapter;
 use crate::model::PoserGpt;
-use crate::model::differentiable::{Additions, check_adapter, last_logits_from_embed, padded_ids};
+use crate::model::differentiable::{Additions, check_adapter, last_logits_from_embed};
+use crate::model::forward::padded_ids;
 use crate::model::forward::{check_prompts, intervention_deltas, read_f32};
 use crate::model::{Edit, HookPoint, Intervention, NoiseDistribution, Positions};
 
