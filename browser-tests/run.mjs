@@ -1,7 +1,8 @@
 // Poser Lab's browser tests: serve the built page (dist/) on 127.0.0.1 and drive Debian's
 // Chromium through playwright-core. Assertions read the page's data-* attributes, never pixels.
 //
-//   node browser-tests/run.mjs --dist dist --expected-matmul FILE [--artifacts DIR] [--only NAME]
+//   node browser-tests/run.mjs --dist dist --expected-matmul FILE --expected-forward FILE
+//     --expected-fine-tune FILE [--artifacts DIR] [--only NAME]
 //
 // Exit status 0 only if every test passed. Screenshots go to the artifacts folder.
 
@@ -15,6 +16,7 @@ const distDir = path.resolve(args.dist ?? 'dist');
 const artifactsDir = path.resolve(args.artifacts ?? 'target/browser-tests');
 const expectedMatmul = JSON.parse(fs.readFileSync(required(args, 'expected-matmul'), 'utf8'));
 const expectedForward = JSON.parse(fs.readFileSync(required(args, 'expected-forward'), 'utf8'));
+const expectedFineTune = JSON.parse(fs.readFileSync(required(args, 'expected-fine-tune'), 'utf8'));
 const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const fixturePrompt = fs.readFileSync(path.join(repoRoot, 'browser-tests/fixture-prompt.txt'), 'utf8');
 // The fixture models are served to the page by request interception, so nothing test-only
@@ -24,6 +26,8 @@ const fixtureFiles = {
   'genie-0.safetensors': 'engine/tests/fixtures/models/genie-0.safetensors',
   'tokenizer.json': 'scenarios/generated/tokenizer.json',
 };
+// The same file `poser fine-tune --spec` ran natively for --expected-fine-tune.
+const fineTuneSpec = fs.readFileSync(path.join(repoRoot, 'browser-tests/fixture-fine-tune.json'), 'utf8');
 const forwardRequest = {
   captures: [],
   interventions: [{
@@ -46,6 +50,15 @@ const baseFlags = [
   '--disable-default-apps',
   '--disable-quic',
 ];
+
+/** Serves the fixture models under /debug-fixtures/ to every tab of the page's context. */
+function routeFixtures(page) {
+  return page.context().route('**/debug-fixtures/*', (route) => {
+    const name = new URL(route.request().url()).pathname.split('/').pop();
+    const file = fixtureFiles[name];
+    return file ? route.fulfill({ path: path.join(repoRoot, file) }) : route.fulfill({ status: 404 });
+  });
+}
 
 const server = await serveDist(distDir);
 const origin = server.origin;
@@ -125,11 +138,7 @@ const tests = [
     name: 'forward-on-webgpu-equals-cpu-and-native',
     webgpu: true,
     async run(page) {
-      await page.context().route('**/debug-fixtures/*', (route) => {
-        const name = new URL(route.request().url()).pathname.split('/').pop();
-        const file = fixtureFiles[name];
-        return file ? route.fulfill({ path: path.join(repoRoot, file) }) : route.fulfill({ status: 404 });
-      });
+      await routeFixtures(page);
       const query = new URLSearchParams({
         models: '/debug-fixtures',
         model: 'genie-0',
@@ -162,6 +171,48 @@ const tests = [
       // The intervention must change something, or the comparison above proves nothing about it.
       const moved = maxAbsDifference(outputs.cpu.edited.last_logits, outputs.cpu.plain.last_logits);
       expect(moved > 1e-2, `the intervention moved the logits by only ${moved}`);
+    },
+  },
+  {
+    name: 'adapter-training-on-webgpu-equals-cpu-and-native',
+    webgpu: true,
+    async run(page) {
+      await routeFixtures(page);
+      const query = new URLSearchParams({
+        models: '/debug-fixtures',
+        model: 'genie-0',
+        spec: JSON.stringify(JSON.parse(fineTuneSpec)),
+      });
+      const outputs = {};
+      for (const backend of ['webgpu', 'cpu']) {
+        const tab = backend === 'webgpu' ? page : await page.context().newPage();
+        await tab.goto(`${origin}/debug/fine-tune?backend=${backend}&${query}`);
+        const panel = await readyPanelOnly(tab, backend);
+        expectEqual(panel, backend, 'backend the page runs on');
+        const section = tab.getByTestId('debug-fine-tune');
+        await tab.locator('[data-testid="debug-fine-tune"]:is([data-state="done"], [data-state="failed"])')
+          .waitFor({ timeout: readyTimeoutMs });
+        if ((await section.getAttribute('data-state')) !== 'done') {
+          throw new Error(`fine-tuning failed on ${backend}: ${await section.textContent()}`);
+        }
+        outputs[backend] = JSON.parse(await section.getAttribute('data-output'));
+        if (backend === 'webgpu') {
+          await tab.screenshot({ path: path.join(artifactsDir, 'fine-tune-webgpu.png'), fullPage: true });
+        }
+      }
+      fs.writeFileSync(path.join(artifactsDir, 'fine-tune-outputs.json'), JSON.stringify({ native: expectedFineTune, ...outputs }));
+      const steps = JSON.parse(fineTuneSpec).settings.steps;
+      for (const [name, output] of Object.entries({ native: expectedFineTune, ...outputs })) {
+        expectEqual(output.losses.length, steps, `steps taken (${name})`);
+        expectEqual(output.cancelled, false, `cancelled (${name})`);
+      }
+      // The page's CPU run is the native engine compiled to wasm: tight tolerance.
+      expectClose(outputs.cpu.losses, expectedFineTune.losses, 1e-4, 'CPU page vs native loss curve');
+      expectClose(outputs.webgpu.losses, outputs.cpu.losses, 1e-3, 'WebGPU vs CPU loss curve');
+      // Batches alternate between two pairs of prompts: each pair's loss must fall, or the
+      // comparison says nothing about the updates.
+      const losses = outputs.webgpu.losses;
+      expect(losses[2] < losses[0] && losses[3] < losses[1], `the adapter did not learn: losses ${JSON.stringify(losses)}`);
     },
   },
   {

@@ -5,7 +5,7 @@ use leptos::task::spawn_local;
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
-use crate::pages::{DebugForward, DebugPanic, NotFound, Overview, SystemPage};
+use crate::pages::{DebugFineTune, DebugForward, DebugPanic, NotFound, Overview, SystemPage};
 use crate::system::{self, BackendBadge, Requested, SystemState};
 
 /// The whole page.
@@ -31,6 +31,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/system") view=SystemPage />
                     <Route path=path!("/debug/panic") view=DebugPanic />
                     <Route path=path!("/debug/forward") view=DebugForward />
+                    <Route path=path!("/debug/fine-tune") view=DebugFineTune />
                 </Routes>
             </main>
         </Router>

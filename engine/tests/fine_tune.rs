@@ -20,8 +20,8 @@ use poser_engine::model::{
     Positions, forward,
 };
 use poser_engine::train::{
-    AdamW, AdamWSettings, StepReport, TrainExample, TrainSettings, TrainingNoise, train_adapter,
-    train_all_weights,
+    AdamW, AdamWSettings, StepReport, TrainExample, TrainSettings, TrainingNoise, pretrain,
+    train_adapter, train_all_weights,
 };
 
 /// Four prompts of different lengths, each with its own answer among `A`/`B`.
@@ -44,6 +44,7 @@ fn settings(steps: usize, learning_rate: f64) -> TrainSettings {
             ..AdamWSettings::default()
         },
         noise: None,
+        freeze_embeddings: false,
     }
 }
 
@@ -150,6 +151,85 @@ fn full_fine_tuning_learns_on_a_copy() {
     assert_ne!(
         pollster::block_on(run.trained.to_weights()).unwrap(),
         before
+    );
+}
+
+#[test]
+fn frozen_embeddings_stay_bit_identical_while_the_blocks_learn() {
+    let model = model(3);
+    let before = pollster::block_on(model.to_weights()).unwrap();
+    let settings = TrainSettings {
+        freeze_embeddings: true,
+        ..settings(5, 0.01)
+    };
+    let run = pollster::block_on(train_all_weights(
+        &model,
+        &toy_task(),
+        &settings,
+        &mut |_| {},
+        &AtomicBool::new(false),
+    ))
+    .unwrap();
+    let after = pollster::block_on(run.trained.to_weights()).unwrap();
+    for name in ["embed.weight", "pos_embed.weight"] {
+        assert_eq!(after.tensors[name], before.tensors[name], "{name} changed");
+    }
+    assert_ne!(
+        after.tensors["blocks.0.attn.q.weight"],
+        before.tensors["blocks.0.attn.q.weight"]
+    );
+}
+
+#[test]
+fn pretraining_learns_to_predict_the_next_token() {
+    // Two fixed sequences, repeated: next-token loss must fall well below its start.
+    let sequences = [prompt(60, 12), prompt(61, 9)];
+    let examples: Vec<TrainExample> = sequences
+        .iter()
+        .map(|tokens| TrainExample {
+            tokens: tokens.clone(),
+            target: 0,
+        })
+        .collect();
+    let model = model(5);
+    let run = pollster::block_on(pretrain(
+        &model,
+        &examples,
+        &TrainSettings {
+            batch_size: 2,
+            ..settings(20, 0.02)
+        },
+        &mut |_| {},
+        &AtomicBool::new(false),
+    ))
+    .unwrap();
+    let (first, last) = (run.losses[0], run.losses[19]);
+    // A random model over a vocabulary of 50 starts near ln(50) ≈ 3.9.
+    assert!(first > 2.0, "first loss {first}");
+    assert!(last <= 0.3 * first, "loss {first} → {last}");
+    // The padded shorter sequence counts only its own 8 predictions: the loss of the pair
+    // equals the token-weighted mean of each alone.
+    let alone = |tokens: &[u32]| {
+        let run = pollster::block_on(pretrain(
+            &model,
+            &[TrainExample {
+                tokens: tokens.to_vec(),
+                target: 0,
+            }],
+            &TrainSettings {
+                batch_size: 1,
+                ..settings(1, 0.02)
+            },
+            &mut |_| {},
+            &AtomicBool::new(false),
+        ))
+        .unwrap();
+        f64::from(run.losses[0])
+    };
+    let weighted = (alone(&sequences[0]) * 11.0 + alone(&sequences[1]) * 8.0) / 19.0;
+    assert!(
+        (f64::from(first) - weighted).abs() < 1e-4,
+        "{first} vs {weighted}"
     );
 }
 

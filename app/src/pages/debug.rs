@@ -1,11 +1,14 @@
 //! Debug routes: ways to exercise the page's machinery and failure paths on purpose. The
 //! browser tests drive them; they are also handy when something looks wrong.
 
+use std::sync::atomic::AtomicBool;
+
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use poser_corpus::WordLevelTokenizer;
 use poser_engine::backend::Device;
 use poser_engine::model::{ForwardRequest, Manifest, PoserGpt, PromptOutput, forward};
+use poser_engine::train::{FineTuneSpec, StepReport};
 use serde::Serialize;
 
 use crate::fetch::{fetch_bytes, fetch_text};
@@ -47,12 +50,13 @@ impl From<PromptOutput> for ForwardSummary {
     }
 }
 
-/// The parameters of `/debug/forward`, from the address.
+/// The parameters of `/debug/forward` and `/debug/fine-tune`, from the address.
 struct DebugForwardQuery {
     models: String,
     model: String,
     text: String,
     request: String,
+    spec: String,
 }
 
 impl DebugForwardQuery {
@@ -67,6 +71,7 @@ impl DebugForwardQuery {
             model: get("model").unwrap_or_default(),
             text: get("text").unwrap_or_default(),
             request: get("request").unwrap_or_else(|| "{}".to_owned()),
+            spec: get("spec").unwrap_or_default(),
         }
     }
 }
@@ -120,25 +125,32 @@ pub fn DebugForward() -> impl IntoView {
     }
 }
 
-async fn run_debug_forward(device: &Device, query: DebugForwardQuery) -> Result<String, String> {
-    let request: ForwardRequest = serde_json::from_str(&query.request).map_err(|error| {
-        format!("the `request` parameter is not a valid forward request: {error}")
-    })?;
-    let manifest_url = format!("{}/manifest.json", query.models);
+/// One model of a models folder (its `manifest.json`, weights file and `tokenizer.json`).
+async fn load_debug_model(
+    device: &Device,
+    models: &str,
+    name: &str,
+) -> Result<(PoserGpt, WordLevelTokenizer), String> {
+    let manifest_url = format!("{models}/manifest.json");
     let manifest = Manifest::from_json(&fetch_text(&manifest_url).await?, &manifest_url)
         .map_err(|error| error.to_string())?;
-    let entry = manifest
-        .entry(&query.model)
-        .map_err(|error| error.to_string())?;
-    let bytes = fetch_bytes(&format!("{}/{}", query.models, entry.file)).await?;
+    let entry = manifest.entry(name).map_err(|error| error.to_string())?;
+    let bytes = fetch_bytes(&format!("{models}/{}", entry.file)).await?;
     let weights = entry
         .load_bytes(&bytes)
         .map_err(|error| error.to_string())?;
     let model = PoserGpt::from_weights(&weights, device).map_err(|error| error.to_string())?;
-    let tokenizer = WordLevelTokenizer::from_json(
-        &fetch_text(&format!("{}/tokenizer.json", query.models)).await?,
-    )
-    .map_err(|error| error.to_string())?;
+    let tokenizer =
+        WordLevelTokenizer::from_json(&fetch_text(&format!("{models}/tokenizer.json")).await?)
+            .map_err(|error| error.to_string())?;
+    Ok((model, tokenizer))
+}
+
+async fn run_debug_forward(device: &Device, query: DebugForwardQuery) -> Result<String, String> {
+    let request: ForwardRequest = serde_json::from_str(&query.request).map_err(|error| {
+        format!("the `request` parameter is not a valid forward request: {error}")
+    })?;
+    let (model, tokenizer) = load_debug_model(device, &query.models, &query.model).await?;
     let prompt = vec![tokenizer.encode(&query.text)];
     let run = |request: ForwardRequest| {
         let prompt = prompt.clone();
@@ -158,4 +170,82 @@ async fn run_debug_forward(device: &Device, query: DebugForwardQuery) -> Result<
         edited: run(request).await?,
     };
     serde_json::to_string(&output).map_err(|error| error.to_string())
+}
+
+/// `/debug/fine-tune?models=URL&model=NAME&spec=JSON`: runs a fine-tuning spec (as
+/// `poser fine-tune --spec` reads it) on one model on the page's backend and shows
+/// `{"losses", "cancelled"}` in `data-output`; steps appear as they finish.
+#[component]
+pub fn DebugFineTune() -> impl IntoView {
+    let system = expect_system_state();
+    let result = RwSignal::new(None::<Result<String, String>>);
+    let steps = RwSignal::new(Vec::<StepReport>::new());
+    let started = StoredValue::new(false);
+    Effect::new(move |_| {
+        if let SystemState::Ready(ready) = system.get()
+            && !started.get_value()
+        {
+            started.set_value(true);
+            let device = ready.backend.device.clone();
+            spawn_local(async move {
+                let query = DebugForwardQuery::from_address();
+                let outcome = run_debug_fine_tune(&device, query, steps).await;
+                result.set(Some(outcome));
+            });
+        }
+    });
+    let step_list = move || {
+        steps
+            .get()
+            .into_iter()
+            .map(|report| {
+                view! {
+                    <li>{format!("step {}/{}: loss {:.6}", report.step, report.steps, report.loss)}</li>
+                }
+            })
+            .collect_view()
+    };
+    move || {
+        match result.get() {
+        None => view! {
+            <section class="page" data-testid="debug-fine-tune" data-state="running">
+                <h1>"Debug: fine-tuning"</h1>
+                <p class="progress" role="status"><span class="spinner" aria-hidden="true"></span>"Training…"</p>
+                <ol class="debug-steps">{step_list}</ol>
+            </section>
+        }
+        .into_any(),
+        Some(Ok(json)) => view! {
+            <section class="page" data-testid="debug-fine-tune" data-state="done" data-output=json>
+                <h1>"Debug: fine-tuning"</h1>
+                <ol class="debug-steps">{step_list}</ol>
+            </section>
+        }
+        .into_any(),
+        Some(Err(message)) => view! {
+            <section class="page" data-testid="debug-fine-tune" data-state="failed">
+                <h1>"Debug: fine-tuning"</h1>
+                <p class="notice notice-error" role="alert">{message}</p>
+            </section>
+        }
+        .into_any(),
+    }
+    }
+}
+
+async fn run_debug_fine_tune(
+    device: &Device,
+    query: DebugForwardQuery,
+    steps: RwSignal<Vec<StepReport>>,
+) -> Result<String, String> {
+    let spec: FineTuneSpec = serde_json::from_str(&query.spec)
+        .map_err(|error| format!("the `spec` parameter is not a fine-tuning spec: {error}"))?;
+    let (model, tokenizer) = load_debug_model(device, &query.models, &query.model).await?;
+    let cancel = AtomicBool::new(false);
+    let mut progress = |report: StepReport| steps.update(|all| all.push(report));
+    let outcome = spec
+        .run(&model, &tokenizer, &mut progress, &cancel)
+        .await
+        .map_err(|error| error.to_string())?;
+    serde_json::to_string(&outcome).map_err(|error| error.to_string())
 }

@@ -25,6 +25,7 @@ mod cli {
     use poser_engine::warmup::{MatmulSpec, seeded_matmul};
 
     mod bench;
+    mod export_hf;
 
     #[derive(Parser)]
     #[command(
@@ -111,6 +112,38 @@ mod cli {
             #[arg(long, default_value = "scenarios/generated")]
             corpus: PathBuf,
         },
+        /// Fine-tune a model as a spec file describes (method, examples, settings; JSON, see
+        /// `poser_engine::train::FineTuneSpec`) and print each step's loss. The page's
+        /// `/debug/fine-tune` runs the same spec; browser tests compare the two.
+        FineTune {
+            /// The model's name in the models folder's manifest.
+            #[arg(long)]
+            model: String,
+            /// The spec file.
+            #[arg(long)]
+            spec: PathBuf,
+            #[command(flatten)]
+            models: ModelsArgs,
+            /// `cpu` or `webgpu`.
+            #[arg(long, default_value = "cpu")]
+            backend: String,
+            /// Print `{"losses", "cancelled"}` as JSON.
+            #[arg(long)]
+            json: bool,
+        },
+        /// Write a model as a Hugging Face GPT-2 checkpoint (`config.json`, `model.safetensors`,
+        /// `tokenizer.json`, `tokenizer_config.json`) that `transformers` loads as
+        /// `GPT2LMHeadModel`.
+        ExportHf {
+            /// The model's name in the models folder's manifest.
+            #[arg(long)]
+            model: String,
+            /// Output folder (created if missing).
+            #[arg(long)]
+            out: PathBuf,
+            #[command(flatten)]
+            models: ModelsArgs,
+        },
         /// Write the fixture model set (seeded random weights, int8, manifest) used by tests.
         Fixtures {
             /// Output folder.
@@ -191,6 +224,16 @@ mod cli {
                 json,
             } => run_forward(&model, &text, &models, &backend, json),
             Command::Fixtures { out, check } => run_fixtures(&out, check),
+            Command::FineTune {
+                model,
+                spec,
+                models,
+                backend,
+                json,
+            } => run_fine_tune(&model, &spec, &models, &backend, json),
+            Command::ExportHf { model, out, models } => {
+                export_hf::run(&models.models_dir, &models.tokenizer, &model, &out)
+            }
             Command::Bench {
                 model,
                 models,
@@ -347,6 +390,50 @@ mod cli {
                 output.p.b,
                 output.p.error
             );
+        }
+        Ok(())
+    }
+
+    fn run_fine_tune(
+        model_name: &str,
+        spec_path: &Path,
+        models: &ModelsArgs,
+        backend: &str,
+        json: bool,
+    ) -> Result<(), String> {
+        use poser_engine::train::FineTuneSpec;
+        let kind = parse_backend(backend)?;
+        let spec: FineTuneSpec = serde_json::from_str(
+            &std::fs::read_to_string(spec_path)
+                .map_err(|error| format!("cannot read {}: {error}", spec_path.display()))?,
+        )
+        .map_err(|error| format!("{} is not a fine-tuning spec: {error}", spec_path.display()))?;
+        let (_, weights) =
+            load_model(&models.models_dir, model_name).map_err(|error| error.to_string())?;
+        let tokenizer = read_tokenizer(&models.tokenizer)?;
+        let device = make_device(kind)?;
+        let model = PoserGpt::from_weights(&weights, &device).map_err(|e| e.to_string())?;
+        let started = Instant::now();
+        let cancel = std::sync::atomic::AtomicBool::new(false);
+        let mut progress = |report: poser_engine::train::StepReport| {
+            eprintln!(
+                "step {}/{}  loss {:.6}  {:.1} s",
+                report.step,
+                report.steps,
+                report.loss,
+                started.elapsed().as_secs_f64()
+            );
+        };
+        let outcome = pollster::block_on(spec.run(&model, &tokenizer, &mut progress, &cancel))
+            .map_err(|error| format!("{}: {error}", spec_path.display()))?;
+        if json {
+            println!(
+                "{}",
+                serde_json::to_string(&outcome).map_err(|error| error.to_string())?
+            );
+        } else {
+            let losses: Vec<String> = outcome.losses.iter().map(|l| format!("{l:.6}")).collect();
+            println!("losses: {}", losses.join(" "));
         }
         Ok(())
     }

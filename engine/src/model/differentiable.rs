@@ -48,7 +48,23 @@ pub(crate) fn last_logits_from_embed(
     additions: &Additions<'_>,
 ) -> Tensor<2> {
     let device = embedded.device();
-    let [batch, max_len, d_model] = embedded.dims();
+    let [batch, _, d_model] = embedded.dims();
+    let resid = final_resid_from_embed(model, embedded, additions);
+    let last = resid
+        .gather(1, last_index(lens, d_model, &device))
+        .reshape([batch, d_model]);
+    model.unembed(last)
+}
+
+/// The residual stream after the last block, `[batch, max_len, d_model]`, from `hook_embed`
+/// activations (before any intervention there), with `additions`.
+pub(crate) fn final_resid_from_embed(
+    model: &PoserGpt,
+    embedded: Tensor<3>,
+    additions: &Additions<'_>,
+) -> Tensor<3> {
+    let device = embedded.device();
+    let [batch, max_len, _] = embedded.dims();
     let embedded = additions.at(HookPoint::Embed, embedded);
     let mut resid = embedded + model.positions(0, max_len);
     let causal = causal_mask(batch, model.config.n_heads, max_len, &device);
@@ -70,10 +86,7 @@ pub(crate) fn last_logits_from_embed(
         };
         resid = additions.at(HookPoint::ResidPost(layer), block_out);
     }
-    let last = resid
-        .gather(1, last_index(lens, d_model, &device))
-        .reshape([batch, d_model]);
-    model.unembed(last)
+    resid
 }
 
 /// Last-position logits of each prompt, with `adapter` (if any) on its block's MLP and

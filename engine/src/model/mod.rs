@@ -14,6 +14,7 @@ pub mod differentiable;
 pub mod fixtures;
 pub mod forward;
 pub mod gpt;
+pub mod hf_export;
 pub mod hooks;
 pub mod int8;
 pub mod load_error;

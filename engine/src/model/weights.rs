@@ -85,6 +85,36 @@ impl ModelWeights {
         Ok(Self { config, tensors })
     }
 
+    /// GPT-2's initialisation, for training from scratch: normal(0, 0.02) embeddings and
+    /// matrices, the projections into the residual stream scaled by 1/sqrt(2 · n_layers),
+    /// unit LayerNorm gains, zero biases. Seeded, identical on every platform.
+    pub fn initial(config: ModelConfig, seed: u64) -> Result<Self, EngineError> {
+        config.validate()?;
+        let residual_scale = 1.0 / (2.0 * config.n_layers as f32).sqrt();
+        let mut tensors = BTreeMap::new();
+        for (name, shape) in parameter_shapes(&config) {
+            let mut rng = Rng::derived(seed, &name);
+            let count: usize = shape.iter().product();
+            let values: Vec<f32> = if name.ends_with(".gamma") {
+                vec![1.0; count]
+            } else if name.ends_with(".beta") || name.ends_with(".bias") {
+                vec![0.0; count]
+            } else {
+                let std = if name.ends_with("attn.o.weight") || name.ends_with("mlp.fc_out.weight")
+                {
+                    0.02 * residual_scale
+                } else {
+                    0.02
+                };
+                (0..count)
+                    .map(|_| std * standard_normal(&mut rng))
+                    .collect()
+            };
+            tensors.insert(name, HostTensor { shape, values });
+        }
+        Ok(Self { config, tensors })
+    }
+
     /// The parameter `name`, or an error naming it.
     pub fn tensor(&self, name: &str) -> Result<&HostTensor, EngineError> {
         self.tensors
@@ -125,6 +155,14 @@ impl ModelWeights {
     }
 }
 
+/// One standard normal draw (Box–Muller), from two uniform draws of `rng`.
+fn standard_normal(rng: &mut Rng) -> f32 {
+    // 1 - u keeps the logarithm's argument in (0, 1].
+    let u1 = 1.0 - rng.next_unit_f32();
+    let u2 = rng.next_unit_f32();
+    (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,5 +183,16 @@ mod tests {
         assert_eq!(a, ModelWeights::random(config, 1).unwrap());
         assert_ne!(a, ModelWeights::random(config, 2).unwrap());
         assert_eq!(a.tensors.len(), 2 + 2 * 16 + 2);
+        let init = ModelWeights::initial(config, 1).unwrap();
+        init.validate().unwrap();
+        let embed = &init.tensors["embed.weight"].values;
+        let std = (embed.iter().map(|v| v * v).sum::<f32>() / embed.len() as f32).sqrt();
+        assert!((std - 0.02).abs() < 0.003, "embedding std {std}");
+        assert!(
+            init.tensors["blocks.0.ln1.gamma"]
+                .values
+                .iter()
+                .all(|&g| g == 1.0)
+        );
     }
 }

@@ -13,7 +13,9 @@ use super::adamw::{AdamW, AdamWSettings};
 use crate::EngineError;
 use crate::model::MlpAdapter;
 use crate::model::PoserGpt;
-use crate::model::differentiable::{Additions, check_adapter, last_logits_from_embed};
+use crate::model::differentiable::{
+    Additions, check_adapter, final_resid_from_embed, last_logits_from_embed,
+};
 use crate::model::forward::padded_ids;
 use crate::model::forward::{check_prompts, intervention_deltas, read_f32};
 use crate::model::{Edit, HookPoint, Intervention, NoiseDistribution, Positions};
@@ -68,6 +70,10 @@ pub struct TrainSettings {
     pub adamw: AdamWSettings,
     /// Noise injected during training, if any.
     pub noise: Option<TrainingNoise>,
+    /// Keep the token and position embeddings fixed when training all weights (the zoo's
+    /// fine-tunes share the base model's embeddings, so they ship once).
+    #[serde(default)]
+    pub freeze_embeddings: bool,
 }
 
 /// What the progress callback hears after each step.
@@ -130,8 +136,13 @@ pub async fn train_all_weights(
     cancel: &AtomicBool,
 ) -> Result<TrainRun<PoserGpt>, EngineError> {
     check_training(model, examples, settings)?;
+    let mut trainable = model.clone().train();
+    if settings.freeze_embeddings {
+        trainable.embed = trainable.embed.no_grad();
+        trainable.pos_embed = trainable.pos_embed.no_grad();
+    }
     let run = run_steps(
-        model.clone().train(),
+        trainable,
         |model, batch, interventions| batch_loss(model, None, batch, interventions),
         examples,
         settings,
@@ -143,6 +154,83 @@ pub async fn train_all_weights(
         trained: run.trained.valid(),
         ..run
     })
+}
+
+/// Pretrains every weight of a copy of `model` with next-token cross-entropy over each
+/// prompt's own text (the targets of `examples` are not used): how the zoo's shared base model
+/// learns the language of the scenarios before any answer is taught.
+pub async fn pretrain(
+    model: &PoserGpt,
+    examples: &[TrainExample],
+    settings: &TrainSettings,
+    progress: &mut dyn FnMut(StepReport),
+    cancel: &AtomicBool,
+) -> Result<TrainRun<PoserGpt>, EngineError> {
+    check_training(model, examples, settings)?;
+    let run = run_steps(
+        model.clone().train(),
+        next_token_loss,
+        examples,
+        settings,
+        progress,
+        cancel,
+    )
+    .await?;
+    Ok(TrainRun {
+        trained: run.trained.valid(),
+        ..run
+    })
+}
+
+/// Mean next-token cross-entropy over every real (unpadded) position of the batch, as `[1]`.
+fn next_token_loss(
+    model: &PoserGpt,
+    batch: &[&TrainExample],
+    interventions: &[Intervention],
+) -> Result<Tensor<1>, EngineError> {
+    let device = model.embed.weight.device();
+    let prompts: Vec<Vec<u32>> = batch.iter().map(|e| e.tokens.clone()).collect();
+    let lens: Vec<usize> = prompts.iter().map(Vec::len).collect();
+    let max_len = lens.iter().copied().max().unwrap_or(0);
+    if max_len < 2 {
+        return Err(EngineError::InvalidParameter(
+            "next-token training needs prompts of at least 2 tokens".to_owned(),
+        ));
+    }
+    let deltas = intervention_deltas(model, interventions, &lens, max_len)?;
+    let embedded = model.embed.forward(padded_ids(&prompts, &device));
+    let additions = Additions {
+        adapter: None,
+        deltas: &deltas,
+    };
+    let resid = final_resid_from_embed(model, embedded, &additions);
+    let d_model = model.config.d_model;
+    let rows = batch.len() * (max_len - 1);
+    // Position t predicts token t + 1; positions past a prompt's end weigh nothing.
+    let inputs = resid.narrow(1, 0, max_len - 1).reshape([rows, d_model]);
+    let logits = model.unembed(inputs);
+    let predicted = lens
+        .iter()
+        .map(|len| len.saturating_sub(1))
+        .sum::<usize>()
+        .max(1);
+    let mut targets = Vec::with_capacity(rows);
+    let mut weights = Vec::with_capacity(rows);
+    for prompt in &prompts {
+        for t in 0..max_len - 1 {
+            let next = prompt.get(t + 1);
+            targets.push(next.map_or(0, |&id| i64::from(id)));
+            weights.push(if next.is_some() {
+                1.0 / predicted as f32
+            } else {
+                0.0
+            });
+        }
+    }
+    let targets = Tensor::<2, Int>::from_data(TensorData::new(targets, [rows, 1]), &device);
+    let weights = Tensor::<1>::from_data(TensorData::new(weights, [rows]), &device);
+    let log_p = log_softmax(logits, 1).gather(1, targets).reshape([rows]);
+    Ok((log_p * weights).sum().neg())
 }
 
 /// Checks the settings, and the examples against the model (which also makes sure there is at

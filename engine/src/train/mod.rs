@@ -3,9 +3,11 @@
 
 pub mod adamw;
 pub mod fine_tune;
+pub mod spec;
 
 pub use adamw::{AdamW, AdamWSettings};
 pub use fine_tune::{
-    StepReport, TrainExample, TrainRun, TrainSettings, TrainingNoise, train_adapter,
+    StepReport, TrainExample, TrainRun, TrainSettings, TrainingNoise, pretrain, train_adapter,
     train_all_weights,
 };
+pub use spec::{FineTuneMethod, FineTuneOutcome, FineTuneSpec, TextExample};
