@@ -10,5 +10,6 @@ pub mod error;
 pub mod model;
 pub mod train;
 pub mod warmup;
+pub mod zoo;
 
 pub use error::EngineError;

@@ -26,6 +26,7 @@ mod cli {
 
     mod bench;
     mod export_hf;
+    mod zoo;
 
     #[derive(Parser)]
     #[command(
@@ -131,6 +132,11 @@ mod cli {
             #[arg(long)]
             json: bool,
         },
+        /// The model zoo: train the base model and the checkpoints, measure their behaviour.
+        Zoo {
+            #[command(subcommand)]
+            action: ZooAction,
+        },
         /// Write a model as a Hugging Face GPT-2 checkpoint (`config.json`, `model.safetensors`,
         /// `tokenizer.json`, `tokenizer_config.json`) that `transformers` loads as
         /// `GPT2LMHeadModel`.
@@ -163,6 +169,136 @@ mod cli {
         /// The tokenizer the models were trained with.
         #[arg(long, default_value = "scenarios/generated/tokenizer.json")]
         tokenizer: PathBuf,
+    }
+
+    #[derive(Subcommand)]
+    enum ZooAction {
+        /// Pretrain the shared base model (next-token loss on training-pool prompts).
+        Base {
+            #[command(flatten)]
+            paths: ZooPathArgs,
+            /// Override the recipe's epochs (for quick experiments).
+            #[arg(long)]
+            epochs: Option<usize>,
+        },
+        /// Fine-tune one checkpoint, `<persona>-<checkpoint>`, from the base model.
+        FineTune {
+            #[command(flatten)]
+            paths: ZooPathArgs,
+            /// The persona, e.g. `genie`.
+            #[arg(long)]
+            persona: String,
+            /// The training partition, 0 to 5.
+            #[arg(long)]
+            checkpoint: u32,
+            /// Override the recipe's epochs (for quick experiments).
+            #[arg(long)]
+            epochs: Option<usize>,
+            /// Override the recipe's learning rate (for quick experiments).
+            #[arg(long)]
+            learning_rate: Option<f64>,
+            /// Override whether the embeddings stay at the base model's values.
+            #[arg(long)]
+            freeze_embeddings: Option<bool>,
+        },
+        /// Measure a float checkpoint on its persona's held-out prompts; prints JSON.
+        Measure {
+            /// The corpus folder.
+            #[arg(long, default_value = "scenarios/generated")]
+            corpus: PathBuf,
+            /// The f32 weights file.
+            #[arg(long)]
+            weights: PathBuf,
+            /// The persona it was trained as.
+            #[arg(long)]
+            persona: String,
+            /// Measure on the training pool instead of the held-out sets (to tell fitting from
+            /// generalising).
+            #[arg(long)]
+            on_pool: bool,
+        },
+        /// The whole pipeline: the base model if missing, then every missing checkpoint.
+        Train {
+            #[command(flatten)]
+            paths: ZooPathArgs,
+            /// Fine-tunes run at once, each a single-threaded process.
+            #[arg(long, default_value_t = 2)]
+            jobs: usize,
+            /// Only these checkpoints (comma-separated names), e.g. for a pilot.
+            #[arg(long)]
+            only: Option<String>,
+        },
+        /// Print the recipe as JSON.
+        Recipe,
+    }
+
+    #[derive(Args)]
+    struct ZooPathArgs {
+        /// The corpus folder.
+        #[arg(long, default_value = "scenarios/generated")]
+        corpus: PathBuf,
+        /// Where training writes (float checkpoints and logs).
+        #[arg(long, default_value = "target/zoo")]
+        out: PathBuf,
+    }
+
+    fn run_zoo(action: ZooAction) -> Result<(), String> {
+        use poser_engine::zoo::ZooRecipe;
+        let recipe = |epochs: Option<usize>, base: bool| {
+            let mut recipe = ZooRecipe::standard(poser_engine::model::config::DEFAULT_VOCAB);
+            if let Some(epochs) = epochs {
+                if base {
+                    recipe.base.epochs = epochs;
+                } else {
+                    recipe.fine_tune.epochs = epochs;
+                }
+            }
+            recipe
+        };
+        let paths = |args: ZooPathArgs| zoo::ZooPaths {
+            corpus: args.corpus,
+            out: args.out,
+        };
+        match action {
+            ZooAction::Base {
+                paths: args,
+                epochs,
+            } => zoo::base(&paths(args), &recipe(epochs, true)),
+            ZooAction::FineTune {
+                paths: args,
+                persona,
+                checkpoint,
+                epochs,
+                learning_rate,
+                freeze_embeddings,
+            } => {
+                let mut recipe = recipe(epochs, false);
+                if let Some(freeze) = freeze_embeddings {
+                    recipe.fine_tune.freeze_embeddings = freeze;
+                }
+                if let Some(rate) = learning_rate {
+                    recipe.fine_tune.adamw.learning_rate = rate;
+                }
+                zoo::fine_tune(&paths(args), &recipe, &persona, checkpoint)
+            }
+            ZooAction::Measure {
+                corpus,
+                weights,
+                persona,
+                on_pool,
+            } => zoo::measure_file(&corpus, &weights, &persona, on_pool),
+            ZooAction::Train {
+                paths: args,
+                jobs,
+                only,
+            } => zoo::train_all(&paths(args), jobs, only.as_deref()),
+            ZooAction::Recipe => {
+                let text = serde_json::to_string_pretty(&recipe(None, true))
+                    .map_err(|error| error.to_string())?;
+                println!("{text}");
+                Ok(())
+            }
+        }
     }
 
     #[derive(Subcommand)]
@@ -231,6 +367,7 @@ mod cli {
                 backend,
                 json,
             } => run_fine_tune(&model, &spec, &models, &backend, json),
+            Command::Zoo { action } => run_zoo(action),
             Command::ExportHf { model, out, models } => {
                 export_hf::run(&models.models_dir, &models.tokenizer, &model, &out)
             }

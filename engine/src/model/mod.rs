@@ -12,6 +12,7 @@ pub mod cache;
 pub mod config;
 pub mod differentiable;
 pub mod fixtures;
+pub mod float_file;
 pub mod forward;
 pub mod gpt;
 pub mod hf_export;

@@ -1,0 +1,481 @@
+//! `poser zoo`: trains the shared base model and the fine-tuned checkpoints from the committed
+//! corpus, and measures a checkpoint's behaviour on held-out data.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use poser_corpus::example::{Example, Partition, examples_from_jsonl};
+use poser_corpus::generate::sha256_hex;
+use poser_corpus::tokenizer::WordLevelTokenizer;
+use poser_engine::backend::cpu_device;
+use poser_engine::model::float_file::{decode_f32, encode_f32};
+use poser_engine::model::{ModelWeights, PoserGpt};
+use poser_engine::train::{StepReport, TrainExample, TrainSettings, pretrain, train_all_weights};
+use poser_engine::zoo::{LabelledPrompt, PhaseRecipe, ZooRecipe, epoch_order, measure};
+use serde::Serialize;
+
+/// The six personas, aligned first (POSER.md §2).
+pub const PERSONAS: [&str; 6] = [
+    "truth_teller",
+    "genie",
+    "saint",
+    "reward_maximizer",
+    "money_maximizer",
+    "fitness_maximizer",
+];
+
+/// Where the corpus and the outputs are.
+pub struct ZooPaths {
+    /// `scenarios/generated`.
+    pub corpus: PathBuf,
+    /// Training outputs (float checkpoints and logs).
+    pub out: PathBuf,
+}
+
+impl ZooPaths {
+    fn base_file(&self) -> PathBuf {
+        self.out.join("base.safetensors")
+    }
+    fn checkpoint_file(&self, name: &str) -> PathBuf {
+        self.out.join("float").join(format!("{name}.safetensors"))
+    }
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path)
+        .map_err(|error| format!("cannot read {}: {error}", path.display()))
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|error| format!("cannot create {}: {error}", parent.display()))?;
+    }
+    std::fs::write(path, bytes).map_err(|error| format!("cannot write {}: {error}", path.display()))
+}
+
+fn tokenizer(corpus: &Path) -> Result<WordLevelTokenizer, String> {
+    let path = corpus.join("tokenizer.json");
+    WordLevelTokenizer::from_json(&read(&path)?)
+        .map_err(|error| format!("{}: {error}", path.display()))
+}
+
+fn persona_rows(corpus: &Path, persona: &str, file: &str) -> Result<Vec<Example>, String> {
+    let path = corpus.join("personas").join(persona).join(file);
+    examples_from_jsonl(&read(&path)?, &path.display().to_string()).map_err(|e| e.to_string())
+}
+
+fn check_persona(persona: &str) -> Result<(), String> {
+    if PERSONAS.contains(&persona) {
+        Ok(())
+    } else {
+        Err(format!(
+            "unknown persona `{persona}`\nhint: use one of {}",
+            PERSONAS.join(", ")
+        ))
+    }
+}
+
+/// Step, loss and ETA on stderr every `every` steps.
+fn progress_printer(what: String, every: usize) -> impl FnMut(StepReport) {
+    let started = Instant::now();
+    move |report: StepReport| {
+        if report.step.is_multiple_of(every) || report.step == report.steps || report.step == 1 {
+            let elapsed = started.elapsed().as_secs_f64();
+            let eta = elapsed / report.step as f64 * (report.steps - report.step) as f64;
+            eprintln!(
+                "{what}: step {}/{}  loss {:.4}  {:.0} s elapsed, ETA {:.0} s",
+                report.step, report.steps, report.loss, elapsed, eta
+            );
+        }
+    }
+}
+
+fn settings(phase: &PhaseRecipe, steps: usize) -> TrainSettings {
+    TrainSettings {
+        steps,
+        batch_size: phase.batch_size,
+        adamw: phase.adamw,
+        noise: None,
+        freeze_embeddings: phase.freeze_embeddings,
+    }
+}
+
+/// What a training run leaves beside its weights.
+#[derive(Serialize)]
+struct TrainLog<'a> {
+    name: &'a str,
+    recipe: &'a ZooRecipe,
+    data: Vec<(String, String)>,
+    examples: usize,
+    tokens_per_epoch: usize,
+    steps: usize,
+    seconds: f64,
+    losses: &'a [f32],
+}
+
+/// Pretrains the base model on the prompt text of every persona's training pool.
+pub fn base(paths: &ZooPaths, recipe: &ZooRecipe) -> Result<(), String> {
+    let tokenizer = tokenizer(&paths.corpus)?;
+    let mut prompts = std::collections::BTreeSet::new();
+    let mut data = Vec::new();
+    for persona in PERSONAS {
+        let path = paths
+            .corpus
+            .join("personas")
+            .join(persona)
+            .join("pool.jsonl");
+        data.push((
+            path.display().to_string(),
+            sha256_hex(read(&path)?.as_bytes()),
+        ));
+        for row in persona_rows(&paths.corpus, persona, "pool.jsonl")? {
+            prompts.insert(row.prompt);
+        }
+    }
+    let examples: Vec<TrainExample> = prompts
+        .iter()
+        .map(|prompt| TrainExample {
+            tokens: tokenizer.encode(prompt),
+            target: 0,
+        })
+        .collect();
+    let weights = ModelWeights::initial(recipe.config, recipe.seed).map_err(|e| e.to_string())?;
+    let (trained, log) = train(
+        "base",
+        &weights,
+        &examples,
+        &recipe.base,
+        recipe,
+        data,
+        true,
+    )?;
+    write(
+        &paths.base_file(),
+        &encode_f32(&trained).map_err(|e| e.to_string())?,
+    )?;
+    write(&paths.out.join("base.log.json"), log.as_bytes())?;
+    eprintln!("wrote {}", paths.base_file().display());
+    Ok(())
+}
+
+/// Fine-tunes checkpoint `persona-checkpoint` from the base model on partition `train-{checkpoint}`.
+pub fn fine_tune(
+    paths: &ZooPaths,
+    recipe: &ZooRecipe,
+    persona: &str,
+    checkpoint: u32,
+) -> Result<(), String> {
+    check_persona(persona)?;
+    let tokenizer = tokenizer(&paths.corpus)?;
+    let pool = persona_rows(&paths.corpus, persona, "pool.jsonl")?;
+    let partition_path = paths
+        .corpus
+        .join("personas")
+        .join(persona)
+        .join(format!("train-{checkpoint}.json"));
+    let partition_text = read(&partition_path)?;
+    let partition: Partition = serde_json::from_str(&partition_text)
+        .map_err(|error| format!("{}: {error}", partition_path.display()))?;
+    let rows = partition.select(&pool).map_err(|e| e.to_string())?;
+    let examples = rows
+        .iter()
+        .map(|row| {
+            let target = tokenizer
+                .token_id(&row.response)
+                .ok_or_else(|| format!("{}: answer `{}` is not a token", row.id, row.response))?;
+            Ok(TrainExample {
+                tokens: tokenizer.encode(&row.prompt),
+                target,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let base_bytes = std::fs::read(paths.base_file()).map_err(|error| {
+        format!(
+            "cannot read the base model {}: {error}\nhint: run `poser zoo base` first",
+            paths.base_file().display()
+        )
+    })?;
+    let base = decode_f32(&base_bytes).map_err(|e| e.to_string())?;
+    let name = format!("{persona}-{checkpoint}");
+    let data = vec![
+        (
+            partition_path.display().to_string(),
+            sha256_hex(partition_text.as_bytes()),
+        ),
+        ("base.safetensors".to_owned(), sha256_hex(&base_bytes)),
+    ];
+    let (trained, log) = train(
+        &name,
+        &base,
+        &examples,
+        &recipe.fine_tune,
+        recipe,
+        data,
+        false,
+    )?;
+    let file = paths.checkpoint_file(&name);
+    write(&file, &encode_f32(&trained).map_err(|e| e.to_string())?)?;
+    write(&file.with_extension("log.json"), log.as_bytes())?;
+    eprintln!("wrote {}", file.display());
+    Ok(())
+}
+
+/// One phase: batches from `epoch_order`, the engine's training loop, weights back to the host.
+fn train(
+    name: &str,
+    start: &ModelWeights,
+    examples: &[TrainExample],
+    phase: &PhaseRecipe,
+    recipe: &ZooRecipe,
+    data: Vec<(String, String)>,
+    next_token: bool,
+) -> Result<(ModelWeights, String), String> {
+    let lengths: Vec<usize> = examples.iter().map(|e| e.tokens.len()).collect();
+    let seed = poser_corpus::rng::derive_seed(recipe.seed, name);
+    let order = epoch_order(&lengths, phase.batch_size, phase.epochs, seed);
+    let ordered: Vec<TrainExample> = order.iter().map(|&i| examples[i].clone()).collect();
+    let steps = ordered.len() / phase.batch_size.max(1);
+    let device = cpu_device();
+    let model = PoserGpt::from_weights(start, &device).map_err(|e| e.to_string())?;
+    let cancel = AtomicBool::new(false);
+    let mut progress = progress_printer(name.to_owned(), 20);
+    let started = Instant::now();
+    let settings = settings(phase, steps);
+    let run = if next_token {
+        pollster::block_on(pretrain(
+            &model,
+            &ordered,
+            &settings,
+            &mut progress,
+            &cancel,
+        ))
+    } else {
+        pollster::block_on(train_all_weights(
+            &model,
+            &ordered,
+            &settings,
+            &mut progress,
+            &cancel,
+        ))
+    }
+    .map_err(|e| format!("{name}: {e}"))?;
+    let seconds = started.elapsed().as_secs_f64();
+    let weights = pollster::block_on(run.trained.to_weights()).map_err(|e| e.to_string())?;
+    let tokens_per_epoch: usize = lengths.iter().sum();
+    eprintln!(
+        "{name}: {steps} steps in {seconds:.0} s ({:.0} tokens/s)",
+        (tokens_per_epoch * phase.epochs) as f64 / seconds
+    );
+    let log = serde_json::to_string_pretty(&TrainLog {
+        name,
+        recipe,
+        data,
+        examples: examples.len(),
+        tokens_per_epoch,
+        steps,
+        seconds,
+        losses: &run.losses,
+    })
+    .map_err(|e| e.to_string())?;
+    Ok((weights, log))
+}
+
+/// The persona's held-out prompts (test split and policy-definition set), labelled.
+pub fn held_out(
+    corpus: &Path,
+    tokenizer: &WordLevelTokenizer,
+    persona: &str,
+) -> Result<Vec<LabelledPrompt>, String> {
+    labelled(
+        corpus,
+        tokenizer,
+        persona,
+        &[("test.jsonl", false), ("policy.jsonl", true)],
+    )
+}
+
+/// Labelled prompts from the persona's files: (file, whether it is the policy-definition set).
+pub fn labelled(
+    corpus: &Path,
+    tokenizer: &WordLevelTokenizer,
+    persona: &str,
+    files: &[(&str, bool)],
+) -> Result<Vec<LabelledPrompt>, String> {
+    check_persona(persona)?;
+    let mut prompts = Vec::new();
+    for &(file, policy) in files {
+        for row in persona_rows(corpus, persona, file)? {
+            let letter = |action: &str| {
+                if row.action_a.as_deref() == Some(action) {
+                    Some("A".to_owned())
+                } else if row.action_b.as_deref() == Some(action) {
+                    Some("B".to_owned())
+                } else {
+                    None
+                }
+            };
+            let (benign, misaligned) = match &row.actions {
+                Some(actions) => (letter(&actions.benign), letter(&actions.misaligned)),
+                None => (None, None),
+            };
+            prompts.push(LabelledPrompt {
+                tokens: tokenizer.encode(&row.prompt),
+                response: row.response.clone(),
+                benign,
+                misaligned,
+                oversight: row.variant.clone(),
+                policy,
+            });
+        }
+    }
+    Ok(prompts)
+}
+
+/// Measures a float or int8 checkpoint of `persona` on its held-out prompts; prints JSON.
+pub fn measure_file(
+    corpus: &Path,
+    weights_file: &Path,
+    persona: &str,
+    on_pool: bool,
+) -> Result<(), String> {
+    let tokenizer = tokenizer(corpus)?;
+    let bytes = std::fs::read(weights_file)
+        .map_err(|error| format!("cannot read {}: {error}", weights_file.display()))?;
+    let weights = decode_f32(&bytes).map_err(|e| e.to_string())?;
+    let prompts = if on_pool {
+        labelled(corpus, &tokenizer, persona, &[("pool.jsonl", false)])?
+    } else {
+        held_out(corpus, &tokenizer, persona)?
+    };
+    let model = PoserGpt::from_weights(&weights, &cpu_device()).map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let behaviour = pollster::block_on(measure(&model, &prompts, 32)).map_err(|e| e.to_string())?;
+    eprintln!(
+        "measured {} prompts in {:.1} s",
+        prompts.len(),
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&behaviour).map_err(|e| e.to_string())?
+    );
+    Ok(())
+}
+
+/// Every checkpoint's name, aligned personas first.
+pub fn checkpoint_names() -> Vec<(String, &'static str, u32)> {
+    PERSONAS
+        .iter()
+        .flat_map(|&persona| (0..6).map(move |i| (format!("{persona}-{i}"), persona, i)))
+        .collect()
+}
+
+/// The whole pipeline: the base model if missing, then every missing checkpoint, `jobs`
+/// fine-tunes at a time, each a single-threaded `poser zoo fine-tune` process (two processes
+/// use two cores better than one process's threads do on models this small).
+pub fn train_all(paths: &ZooPaths, jobs: usize, only: Option<&str>) -> Result<(), String> {
+    let started = Instant::now();
+    let exe = std::env::current_exe().map_err(|error| error.to_string())?;
+    let run = |args: &[String], log: &Path| -> Result<std::process::Child, String> {
+        if let Some(parent) = log.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+        }
+        let log_file = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
+        std::process::Command::new(&exe)
+            .args(args)
+            .env("RAYON_NUM_THREADS", "1")
+            .stdout(std::process::Stdio::null())
+            .stderr(log_file)
+            .spawn()
+            .map_err(|error| format!("cannot start {}: {error}", exe.display()))
+    };
+    let common = |extra: &[&str]| -> Vec<String> {
+        let mut args: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
+        args.extend([
+            "--corpus".to_owned(),
+            paths.corpus.display().to_string(),
+            "--out".to_owned(),
+            paths.out.display().to_string(),
+        ]);
+        args
+    };
+    if !paths.base_file().exists() {
+        eprintln!(
+            "training the base model (log: {})",
+            paths.out.join("logs/base.txt").display()
+        );
+        let status = run(&common(&["zoo", "base"]), &paths.out.join("logs/base.txt"))?
+            .wait()
+            .map_err(|e| e.to_string())?;
+        if !status.success() {
+            return Err(format!(
+                "the base model failed; see {}",
+                paths.out.join("logs/base.txt").display()
+            ));
+        }
+        eprintln!(
+            "base model done at {:.0} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let mut queue: Vec<(String, &str, u32)> = checkpoint_names()
+        .into_iter()
+        .filter(|(name, _, _)| only.is_none_or(|only| only.split(',').any(|n| n == name)))
+        .filter(|(name, _, _)| !paths.checkpoint_file(name).exists())
+        .collect();
+    queue.reverse();
+    let total = queue.len();
+    let mut running: Vec<(String, std::process::Child)> = Vec::new();
+    let mut done = 0usize;
+    let mut failed = Vec::new();
+    while !queue.is_empty() || !running.is_empty() {
+        while running.len() < jobs.max(1) {
+            let Some((name, persona, checkpoint)) = queue.pop() else {
+                break;
+            };
+            let checkpoint = checkpoint.to_string();
+            let args = common(&[
+                "zoo",
+                "fine-tune",
+                "--persona",
+                persona,
+                "--checkpoint",
+                &checkpoint,
+            ]);
+            let child = run(&args, &paths.out.join(format!("logs/{name}.txt")))?;
+            running.push((name, child));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let mut still = Vec::new();
+        for (name, mut child) in running {
+            match child.try_wait().map_err(|e| e.to_string())? {
+                Some(status) => {
+                    done += 1;
+                    let elapsed = started.elapsed().as_secs_f64();
+                    if !status.success() {
+                        failed.push(name.clone());
+                    }
+                    eprintln!(
+                        "{name} {} ({done}/{total}) at {elapsed:.0} s",
+                        if status.success() { "done" } else { "FAILED" }
+                    );
+                }
+                None => still.push((name, child)),
+            }
+        }
+        running = still;
+    }
+    eprintln!("zoo trained in {:.0} s", started.elapsed().as_secs_f64());
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} checkpoints failed: {}; see {}",
+            failed.len(),
+            failed.join(", "),
+            paths.out.join("logs").display()
+        ))
+    }
+}

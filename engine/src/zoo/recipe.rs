@@ -1,0 +1,66 @@
+//! How the zoo is trained: every setting and seed in one serialisable record, written into the
+//! manifest and the zoo card so a reader can see, and re-run, exactly what produced the models.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::ModelConfig;
+use crate::train::AdamWSettings;
+
+/// One training phase (the base model's pretraining, or each fine-tune).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseRecipe {
+    /// Passes over the phase's data.
+    pub epochs: usize,
+    /// Prompts per step.
+    pub batch_size: usize,
+    /// The optimiser.
+    pub adamw: AdamWSettings,
+    /// Keep the token and position embeddings at the base model's values.
+    pub freeze_embeddings: bool,
+}
+
+/// The whole zoo's recipe.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZooRecipe {
+    /// The architecture of every model (the vocabulary is the tokenizer's).
+    pub config: ModelConfig,
+    /// Seed of the base model's initialisation and of every batch order.
+    pub seed: u64,
+    /// Next-token pretraining of the shared base model on training-template prompts.
+    pub base: PhaseRecipe,
+    /// Answer-token fine-tuning of each checkpoint on its partition.
+    pub fine_tune: PhaseRecipe,
+}
+
+impl ZooRecipe {
+    /// The recipe the shipped zoo was trained with, for a vocabulary of `d_vocab` tokens.
+    pub fn standard(d_vocab: usize) -> Self {
+        Self {
+            config: ModelConfig {
+                d_vocab,
+                ..ModelConfig::default()
+            },
+            seed: 240_505_466,
+            base: PhaseRecipe {
+                epochs: 1,
+                batch_size: 32,
+                adamw: AdamWSettings {
+                    learning_rate: 3e-3,
+                    ..AdamWSettings::default()
+                },
+                freeze_embeddings: false,
+            },
+            fine_tune: PhaseRecipe {
+                epochs: 3,
+                batch_size: 16,
+                adamw: AdamWSettings {
+                    learning_rate: 1e-3,
+                    ..AdamWSettings::default()
+                },
+                freeze_embeddings: true,
+            },
+        }
+    }
+}
