@@ -216,6 +216,9 @@ mod cli {
             /// generalising).
             #[arg(long)]
             on_pool: bool,
+            /// Also write P(A), P(B), P(error) of every prompt, one JSON line each, in file order.
+            #[arg(long)]
+            per_prompt: Option<PathBuf>,
         },
         /// The whole pipeline: the base model if missing, then every missing checkpoint.
         Train {
@@ -286,7 +289,8 @@ mod cli {
                 weights,
                 persona,
                 on_pool,
-            } => zoo::measure_file(&corpus, &weights, &persona, on_pool),
+                per_prompt,
+            } => zoo::measure_file(&corpus, &weights, &persona, on_pool, per_prompt.as_deref()),
             ZooAction::Train {
                 paths: args,
                 jobs,

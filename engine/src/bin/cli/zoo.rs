@@ -12,7 +12,8 @@ use poser_engine::backend::cpu_device;
 use poser_engine::model::float_file::{decode_f32, encode_f32};
 use poser_engine::model::{ModelWeights, PoserGpt};
 use poser_engine::train::{StepReport, TrainExample, TrainSettings, pretrain, train_all_weights};
-use poser_engine::zoo::{LabelledPrompt, PhaseRecipe, ZooRecipe, epoch_order, measure};
+use poser_engine::zoo::behaviour::summarise;
+use poser_engine::zoo::{LabelledPrompt, PhaseRecipe, ZooRecipe, answer_probs, epoch_order};
 use serde::Serialize;
 
 /// The six personas, aligned first (POSER.md §2).
@@ -339,6 +340,7 @@ pub fn measure_file(
     weights_file: &Path,
     persona: &str,
     on_pool: bool,
+    per_prompt: Option<&Path>,
 ) -> Result<(), String> {
     let tokenizer = tokenizer(corpus)?;
     let bytes = std::fs::read(weights_file)
@@ -351,7 +353,18 @@ pub fn measure_file(
     };
     let model = PoserGpt::from_weights(&weights, &cpu_device()).map_err(|e| e.to_string())?;
     let started = Instant::now();
-    let behaviour = pollster::block_on(measure(&model, &prompts, 32)).map_err(|e| e.to_string())?;
+    let tokens: Vec<Vec<u32>> = prompts.iter().map(|p| p.tokens.clone()).collect();
+    let probs = pollster::block_on(answer_probs(&model, &tokens, 32)).map_err(|e| e.to_string())?;
+    let behaviour = summarise(&prompts, &probs);
+    if let Some(path) = per_prompt {
+        // One line per prompt, in file order: for analyses the summary does not make.
+        let lines: String = probs
+            .iter()
+            .map(|p| serde_json::to_string(p).map(|line| line + "\n"))
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?;
+        write(path, lines.as_bytes())?;
+    }
     eprintln!(
         "measured {} prompts in {:.1} s",
         prompts.len(),
