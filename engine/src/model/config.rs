@@ -45,6 +45,18 @@ impl Default for ModelConfig {
 }
 
 impl ModelConfig {
+    /// Two blocks of width 8 over a vocabulary of 20: for unit tests of files and layouts.
+    #[cfg(test)]
+    pub(crate) const TINY_FOR_TESTS: Self = Self {
+        n_layers: 2,
+        d_model: 8,
+        n_heads: 2,
+        d_mlp: 16,
+        n_ctx: 12,
+        d_vocab: 20,
+        layer_norm_eps: 1e-5,
+    };
+
     /// Width of one attention head.
     pub fn d_head(&self) -> usize {
         self.d_model / self.n_heads.max(1)

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 
 use super::config::ModelConfig;
+use super::int8::{f32_bytes, f32_values};
 use super::weights::{HostTensor, ModelWeights, parameter_shapes};
 use crate::EngineError;
 
@@ -15,10 +16,7 @@ pub fn encode_f32(weights: &ModelWeights) -> Result<Vec<u8>, EngineError> {
     let buffers: Vec<(&str, &HostTensor, Vec<u8>)> = weights
         .tensors
         .iter()
-        .map(|(name, tensor)| {
-            let bytes = tensor.values.iter().flat_map(|v| v.to_le_bytes()).collect();
-            (name.as_str(), tensor, bytes)
-        })
+        .map(|(name, tensor)| (name.as_str(), tensor, f32_bytes(&tensor.values)))
         .collect();
     let views = buffers
         .iter()
@@ -56,11 +54,7 @@ pub fn decode_f32(bytes: &[u8]) -> Result<ModelWeights, EngineError> {
         if view.dtype() != Dtype::F32 || view.shape() != shape.as_slice() {
             return Err(corrupt(format!("`{name}` is not f32 of shape {shape:?}")));
         }
-        let values = view
-            .data()
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
+        let values = f32_values(view.data());
         tensors.insert(name, HostTensor { shape, values });
     }
     let weights = ModelWeights { config, tensors };
@@ -74,16 +68,7 @@ mod tests {
 
     #[test]
     fn f32_files_round_trip_exactly() {
-        let config = ModelConfig {
-            n_layers: 2,
-            d_model: 8,
-            n_heads: 2,
-            d_mlp: 16,
-            n_ctx: 12,
-            d_vocab: 20,
-            layer_norm_eps: 1e-5,
-        };
-        let weights = ModelWeights::random(config, 3).unwrap();
+        let weights = ModelWeights::random(ModelConfig::TINY_FOR_TESTS, 3).unwrap();
         let bytes = encode_f32(&weights).unwrap();
         assert_eq!(decode_f32(&bytes).unwrap(), weights);
         assert!(decode_f32(&bytes[..bytes.len() - 4]).is_err());

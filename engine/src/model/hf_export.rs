@@ -9,6 +9,7 @@
 use safetensors::{Dtype, tensor::TensorView};
 use serde_json::json;
 
+use super::int8::f32_bytes;
 use super::weights::{HostTensor, ModelWeights};
 use crate::EngineError;
 
@@ -90,10 +91,7 @@ pub fn export_gpt2(weights: &ModelWeights) -> Result<HfCheckpoint, EngineError> 
 
     let buffers: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
         .into_iter()
-        .map(|(name, shape, values)| {
-            let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-            (name, shape, bytes)
-        })
+        .map(|(name, shape, values)| (name, shape, f32_bytes(&values)))
         .collect();
     let views = buffers
         .iter()
@@ -173,25 +171,10 @@ mod tests {
 
     use super::*;
     use crate::model::config::ModelConfig;
+    use crate::model::int8::f32_values;
 
     fn tiny() -> ModelWeights {
-        let config = ModelConfig {
-            n_layers: 2,
-            d_model: 8,
-            n_heads: 2,
-            d_mlp: 16,
-            n_ctx: 12,
-            d_vocab: 20,
-            layer_norm_eps: 1e-5,
-        };
-        ModelWeights::random(config, 7).unwrap()
-    }
-
-    fn f32s(bytes: &[u8]) -> Vec<f32> {
-        bytes
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect()
+        ModelWeights::random(ModelConfig::TINY_FOR_TESTS, 7).unwrap()
     }
 
     #[test]
@@ -203,13 +186,13 @@ mod tests {
         assert_eq!(file.len(), 2 + 2 * 12 + 2);
         let c_attn = file.tensor("transformer.h.1.attn.c_attn.weight").unwrap();
         assert_eq!(c_attn.shape(), [8, 24]);
-        let c_attn = f32s(c_attn.data());
+        let c_attn = f32_values(c_attn.data());
         let k = weights.tensor("blocks.1.attn.k.weight").unwrap();
         let v = weights.tensor("blocks.1.attn.v.weight").unwrap();
         // Row 3, column 2 of k sits at column 8 + 2; of v at 16 + 2.
         assert_eq!(c_attn[3 * 24 + 8 + 2], k.values[3 * 8 + 2]);
         assert_eq!(c_attn[3 * 24 + 16 + 2], v.values[3 * 8 + 2]);
-        let bias = f32s(
+        let bias = f32_values(
             file.tensor("transformer.h.1.attn.c_attn.bias")
                 .unwrap()
                 .data(),

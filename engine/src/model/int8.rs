@@ -36,7 +36,15 @@ pub fn quantize_rows(values: &[f32], rows: usize, cols: usize) -> (Vec<i8>, Vec<
     (quantized, scales)
 }
 
-fn f32_bytes(values: &[f32]) -> Vec<u8> {
+/// Little-endian f32 values from their bytes (a trailing partial value is ignored).
+pub(crate) fn f32_values(bytes: &[u8]) -> Vec<f32> {
+    bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+pub(crate) fn f32_bytes(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
@@ -141,11 +149,7 @@ pub fn decode_int8(
         Ok(view)
     };
     let floats = |name: &str, shape: &[usize]| -> Result<Vec<f32>, LoadError> {
-        let values: Vec<f32> = view(name, Dtype::F32, shape)?
-            .data()
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
+        let values = f32_values(view(name, Dtype::F32, shape)?.data());
         if values.iter().all(|v| v.is_finite()) {
             Ok(values)
         } else {

@@ -169,15 +169,7 @@ mod tests {
 
     #[test]
     fn random_weights_are_seeded_and_complete() {
-        let config = ModelConfig {
-            n_layers: 2,
-            d_model: 8,
-            n_heads: 2,
-            d_mlp: 16,
-            n_ctx: 12,
-            d_vocab: 20,
-            layer_norm_eps: 1e-5,
-        };
+        let config = ModelConfig::TINY_FOR_TESTS;
         let a = ModelWeights::random(config, 1).unwrap();
         a.validate().unwrap();
         assert_eq!(a, ModelWeights::random(config, 1).unwrap());

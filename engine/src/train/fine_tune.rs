@@ -111,19 +111,15 @@ pub async fn train_adapter(
     check_training(model, examples, settings)?;
     // Constants, even if `model` came from a training run: only the adapter gets gradients.
     let model = model.valid();
-    let run = run_steps(
-        adapter.train(),
+    run_steps(
+        adapter,
         |adapter, batch, interventions| batch_loss(&model, Some(adapter), batch, interventions),
         examples,
         settings,
         progress,
         cancel,
     )
-    .await?;
-    Ok(TrainRun {
-        trained: run.trained.valid(),
-        ..run
-    })
+    .await
 }
 
 /// Trains every parameter of a copy of `model` (cloning a module shares its tensors until they
@@ -136,24 +132,15 @@ pub async fn train_all_weights(
     cancel: &AtomicBool,
 ) -> Result<TrainRun<PoserGpt>, EngineError> {
     check_training(model, examples, settings)?;
-    let mut trainable = model.clone().train();
-    if settings.freeze_embeddings {
-        trainable.embed = trainable.embed.no_grad();
-        trainable.pos_embed = trainable.pos_embed.no_grad();
-    }
-    let run = run_steps(
-        trainable,
+    run_steps(
+        trainable_copy(model, settings),
         |model, batch, interventions| batch_loss(model, None, batch, interventions),
         examples,
         settings,
         progress,
         cancel,
     )
-    .await?;
-    Ok(TrainRun {
-        trained: run.trained.valid(),
-        ..run
-    })
+    .await
 }
 
 /// Pretrains every weight of a copy of `model` with next-token cross-entropy over each
@@ -167,19 +154,26 @@ pub async fn pretrain(
     cancel: &AtomicBool,
 ) -> Result<TrainRun<PoserGpt>, EngineError> {
     check_training(model, examples, settings)?;
-    let run = run_steps(
-        model.clone().train(),
+    run_steps(
+        trainable_copy(model, settings),
         next_token_loss,
         examples,
         settings,
         progress,
         cancel,
     )
-    .await?;
-    Ok(TrainRun {
-        trained: run.trained.valid(),
-        ..run
-    })
+    .await
+}
+
+/// A copy of `model` to train (cloning shares tensors until they are updated, so it is cheap),
+/// with the embeddings fixed if the settings ask.
+fn trainable_copy(model: &PoserGpt, settings: &TrainSettings) -> PoserGpt {
+    let mut copy = model.clone();
+    if settings.freeze_embeddings {
+        copy.embed = copy.embed.no_grad();
+        copy.pos_embed = copy.pos_embed.no_grad();
+    }
+    copy
 }
 
 /// Mean next-token cross-entropy over every real (unpadded) position of the batch, as `[1]`.
@@ -287,21 +281,23 @@ fn batch_loss(
     Ok(log_softmax(logits, 1).gather(1, targets).mean().neg())
 }
 
-/// The loop shared by both kinds of training.
+/// The loop shared by every kind of training: `module` trains on an autodiff device (frozen
+/// parameters stay frozen) and comes back on a plain one, ready for inference.
 async fn run_steps<M: Module>(
-    mut trainable: M,
+    module: M,
     loss_of: impl Fn(&M, &[&TrainExample], &[Intervention]) -> Result<Tensor<1>, EngineError>,
     examples: &[TrainExample],
     settings: &TrainSettings,
     progress: &mut dyn FnMut(StepReport),
     cancel: &AtomicBool,
 ) -> Result<TrainRun<M>, EngineError> {
+    let mut trainable = module.train();
     let mut optimizer = AdamW::new(settings.adamw)?;
     let mut losses = Vec::with_capacity(settings.steps);
     for step in 0..settings.steps {
         if cancel.load(Ordering::Relaxed) {
             return Ok(TrainRun {
-                trained: trainable,
+                trained: trainable.valid(),
                 losses,
                 cancelled: true,
             });
@@ -329,7 +325,7 @@ async fn run_steps<M: Module>(
         });
     }
     Ok(TrainRun {
-        trained: trainable,
+        trained: trainable.valid(),
         losses,
         cancelled: false,
     })
