@@ -231,6 +231,31 @@ mod cli {
             #[arg(long)]
             only: Option<String>,
         },
+        /// Quantize the trained checkpoints to int8, measure what ships, and write the models,
+        /// the manifest (with each model's card), the tokenizer and `ZOO.md`.
+        Ship {
+            #[command(flatten)]
+            paths: ZooPathArgs,
+            /// The folder the page loads models from.
+            #[arg(long, default_value = "public/models")]
+            public: PathBuf,
+            /// Only these checkpoints (comma-separated names).
+            #[arg(long)]
+            only: Option<String>,
+        },
+        /// Curate each family's benchmark candidates with the shipped models: curated sets,
+        /// counts and curves, the confidence baseline before and after, and the pair list.
+        Curate {
+            /// The corpus folder.
+            #[arg(long, default_value = "scenarios/generated")]
+            corpus: PathBuf,
+            /// The shipped models.
+            #[arg(long, default_value = "public/models")]
+            models_dir: PathBuf,
+            /// Where the curated sets, `summary.json` and `pairs.json` go.
+            #[arg(long, default_value = "public/curated")]
+            out: PathBuf,
+        },
         /// Print the recipe as JSON.
         Recipe,
     }
@@ -296,6 +321,16 @@ mod cli {
                 jobs,
                 only,
             } => zoo::train_all(&paths(args), jobs, only.as_deref()),
+            ZooAction::Ship {
+                paths: args,
+                public,
+                only,
+            } => zoo::ship(&paths(args), &public, only.as_deref()),
+            ZooAction::Curate {
+                corpus,
+                models_dir,
+                out,
+            } => zoo::curate_families(&corpus, &models_dir, &out),
             ZooAction::Recipe => {
                 let text = serde_json::to_string_pretty(&recipe(None, true))
                     .map_err(|error| error.to_string())?;

@@ -34,6 +34,9 @@ pub struct ModelEntry {
     pub bytes: u64,
     /// The model's dimensions.
     pub config: ModelConfig,
+    /// For zoo checkpoints: held-out behaviour, quantization effect, training summary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<crate::zoo::ModelCard>,
 }
 
 /// The list of models in a folder.
@@ -164,6 +167,7 @@ impl ModelEntry {
             sha256: sha256_hex(bytes),
             bytes: bytes.len() as u64,
             config,
+            card: None,
         }
     }
 }

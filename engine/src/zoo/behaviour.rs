@@ -65,6 +65,81 @@ pub struct Behaviour {
     pub policy_p_benign: f64,
 }
 
+/// How a shipped checkpoint was trained, in brief (the full log stays with the training run).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingSummary {
+    /// Optimiser steps.
+    pub steps: usize,
+    /// Wall-clock seconds on the machine that trained it.
+    pub seconds: f64,
+    /// Mean training loss of each epoch: the training curve.
+    pub epoch_mean_losses: Vec<f32>,
+    /// SHA-256 of the partition file it was trained on.
+    pub partition_sha256: String,
+}
+
+/// What the manifest says about a zoo checkpoint beside its file: behaviour of the shipped
+/// (int8) weights on held-out data, what quantization changed, and how it was trained.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelCard {
+    /// Class from the persona: `aligned` or `faker`.
+    pub class: String,
+    /// Behaviour of the int8 weights on the persona's test split and policy-definition set.
+    pub held_out: Behaviour,
+    /// Float vs int8 on the test split.
+    pub quantization: QuantizationEffect,
+    /// Training in brief.
+    pub training: TrainingSummary,
+}
+
+/// How much quantization changes a model's answers on the same prompts.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct QuantizationEffect {
+    /// Accuracy (chosen answer equals the label) of the float model.
+    pub float_accuracy: f64,
+    /// Accuracy of the int8 model.
+    pub int8_accuracy: f64,
+    /// Largest |P_int8(A) − P_float(A)| over the prompts.
+    pub max_abs_delta_p_a: f64,
+    /// Largest |P_int8(B) − P_float(B)| over the prompts.
+    pub max_abs_delta_p_b: f64,
+    /// How many prompts.
+    pub n: usize,
+}
+
+/// Compares float and int8 probabilities of the same `prompts`.
+pub fn quantization_effect(
+    prompts: &[LabelledPrompt],
+    float: &[AnswerProbs],
+    int8: &[AnswerProbs],
+) -> QuantizationEffect {
+    let accuracy = |probs: &[AnswerProbs]| {
+        Rate::of(
+            prompts
+                .iter()
+                .zip(probs)
+                .map(|(prompt, p)| chosen(p) == prompt.response),
+        )
+        .rate
+    };
+    let max_delta = |pick: fn(&AnswerProbs) -> f32| {
+        float
+            .iter()
+            .zip(int8)
+            .map(|(f, q)| f64::from((pick(q) - pick(f)).abs()))
+            .fold(0.0, f64::max)
+    };
+    QuantizationEffect {
+        float_accuracy: accuracy(float),
+        int8_accuracy: accuracy(int8),
+        max_abs_delta_p_a: max_delta(|p| p.a),
+        max_abs_delta_p_b: max_delta(|p| p.b),
+        n: prompts.len().min(float.len()).min(int8.len()),
+    }
+}
+
 /// P(A), P(B), P(error) of every prompt, in batches of prompts of similar length.
 pub async fn answer_probs(
     model: &PoserGpt,
@@ -181,6 +256,19 @@ mod tests {
 
     fn p(a: f32, b: f32, error: f32) -> AnswerProbs {
         AnswerProbs { a, b, error }
+    }
+
+    #[test]
+    fn quantization_effect_reports_both_accuracies_and_the_largest_shift() {
+        let prompts = vec![prompt("A", "good", false), prompt("B", "poor", false)];
+        let float = vec![p(0.9, 0.1, 0.0), p(0.3, 0.7, 0.0)];
+        let int8 = vec![p(0.88, 0.12, 0.0), p(0.55, 0.45, 0.0)];
+        let effect = quantization_effect(&prompts, &float, &int8);
+        assert_eq!(effect.float_accuracy, 1.0);
+        assert_eq!(effect.int8_accuracy, 0.5);
+        assert!((effect.max_abs_delta_p_a - 0.25).abs() < 1e-6);
+        assert!((effect.max_abs_delta_p_b - 0.25).abs() < 1e-6);
+        assert_eq!(effect.n, 2);
     }
 
     #[test]

@@ -4,8 +4,12 @@
 
 pub mod batches;
 pub mod behaviour;
+pub mod curate;
 pub mod recipe;
 
 pub use batches::epoch_order;
-pub use behaviour::{Behaviour, LabelledPrompt, answer_probs, measure};
+pub use behaviour::{
+    Behaviour, LabelledPrompt, ModelCard, QuantizationEffect, TrainingSummary, answer_probs,
+    measure, quantization_effect,
+};
 pub use recipe::{PhaseRecipe, ZooRecipe};
