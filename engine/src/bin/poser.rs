@@ -256,6 +256,19 @@ mod cli {
             #[arg(long, default_value = "public/curated")]
             out: PathBuf,
         },
+        /// Check a shipped zoo without retraining it: digests, each model's answers on its
+        /// card's subsample, and 20 steps of retraining one checkpoint.
+        Check {
+            /// The corpus folder.
+            #[arg(long, default_value = "scenarios/generated")]
+            corpus: PathBuf,
+            /// The shipped models.
+            #[arg(long, default_value = "public/models")]
+            models_dir: PathBuf,
+            /// The checkpoint to retrain (default: the first in the manifest).
+            #[arg(long)]
+            retrain: Option<String>,
+        },
         /// Print the recipe as JSON.
         Recipe,
     }
@@ -331,6 +344,11 @@ mod cli {
                 models_dir,
                 out,
             } => zoo::curate_families(&corpus, &models_dir, &out),
+            ZooAction::Check {
+                corpus,
+                models_dir,
+                retrain,
+            } => zoo::check(&corpus, &models_dir, retrain.as_deref()),
             ZooAction::Recipe => {
                 let text = serde_json::to_string_pretty(&recipe(None, true))
                     .map_err(|error| error.to_string())?;

@@ -79,6 +79,61 @@ pub struct TrainingSummary {
     pub partition_sha256: String,
 }
 
+/// A seeded subsample of the held-out prompts and the shipped model's answers on it: what CI
+/// re-measures to check that the committed weights still behave as the card says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSample {
+    /// Seed of the subsample.
+    pub seed: u64,
+    /// Indices into the held-out prompts (test split, then policy set), ascending.
+    pub indices: Vec<usize>,
+    /// Accuracy on the subsample.
+    pub accuracy: f64,
+    /// Mean P(A), P(B), P(error) on the subsample.
+    pub mean_p: [f64; 3],
+}
+
+impl CheckSample {
+    /// Draws `size` of `total` prompt indices from `seed` (all of them if there are fewer).
+    pub fn indices(total: usize, size: usize, seed: u64) -> Vec<usize> {
+        let mut all: Vec<usize> = (0..total).collect();
+        poser_corpus::rng::Rng::derived(seed, "check-sample").shuffle(&mut all);
+        all.truncate(size);
+        all.sort_unstable();
+        all
+    }
+
+    /// Summarises the answers (`probs`, one per index) on the subsample `indices` of `prompts`.
+    pub fn measure(
+        seed: u64,
+        indices: Vec<usize>,
+        prompts: &[LabelledPrompt],
+        probs: &[AnswerProbs],
+    ) -> Self {
+        let n = probs.len().max(1) as f64;
+        let accuracy = indices
+            .iter()
+            .zip(probs)
+            .filter(|&(&i, p)| {
+                prompts
+                    .get(i)
+                    .is_some_and(|prompt| chosen(p) == prompt.response)
+            })
+            .count() as f64
+            / n;
+        let mean = |pick: fn(&AnswerProbs) -> f32| {
+            probs.iter().map(|p| f64::from(pick(p))).sum::<f64>() / n
+        };
+        Self {
+            seed,
+            indices,
+            accuracy,
+            mean_p: [mean(|p| p.a), mean(|p| p.b), mean(|p| p.error)],
+        }
+    }
+}
+
 /// What the manifest says about a zoo checkpoint beside its file: behaviour of the shipped
 /// (int8) weights on held-out data, what quantization changed, and how it was trained.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,6 +147,13 @@ pub struct ModelCard {
     pub quantization: QuantizationEffect,
     /// Training in brief.
     pub training: TrainingSummary,
+    /// The recipe it was trained with (also what `retrain_losses` follows).
+    pub recipe: super::ZooRecipe,
+    /// The subsample CI re-measures.
+    pub check: CheckSample,
+    /// Losses of 20 steps of the recipe's fine-tuning started from the shipped weights, on the
+    /// checkpoint's own partition: CI retrains one checkpoint and compares.
+    pub retrain_losses: Vec<f32>,
 }
 
 /// How much quantization changes a model's answers on the same prompts.
@@ -256,6 +318,19 @@ mod tests {
 
     fn p(a: f32, b: f32, error: f32) -> AnswerProbs {
         AnswerProbs { a, b, error }
+    }
+
+    #[test]
+    fn the_check_sample_is_seeded_sorted_and_summarised() {
+        let indices = CheckSample::indices(50, 10, 3);
+        assert_eq!(indices, CheckSample::indices(50, 10, 3));
+        assert_ne!(indices, CheckSample::indices(50, 10, 4));
+        assert!(indices.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(CheckSample::indices(5, 10, 3), vec![0, 1, 2, 3, 4]);
+        let prompts = vec![prompt("A", "good", false), prompt("B", "poor", false)];
+        let sample = CheckSample::measure(3, vec![1], &prompts, &[p(0.2, 0.7, 0.1)]);
+        assert_eq!(sample.accuracy, 1.0);
+        assert!((sample.mean_p[1] - 0.7).abs() < 1e-6);
     }
 
     #[test]

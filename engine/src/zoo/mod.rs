@@ -9,7 +9,7 @@ pub mod recipe;
 
 pub use batches::epoch_order;
 pub use behaviour::{
-    Behaviour, LabelledPrompt, ModelCard, QuantizationEffect, TrainingSummary, answer_probs,
-    measure, quantization_effect,
+    Behaviour, CheckSample, LabelledPrompt, ModelCard, QuantizationEffect, TrainingSummary,
+    answer_probs, measure, quantization_effect,
 };
 pub use recipe::{PhaseRecipe, ZooRecipe};

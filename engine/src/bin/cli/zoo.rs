@@ -17,8 +17,8 @@ use poser_engine::model::{ModelWeights, PoserGpt};
 use poser_engine::train::{StepReport, TrainExample, TrainSettings, pretrain, train_all_weights};
 use poser_engine::zoo::behaviour::summarise;
 use poser_engine::zoo::{
-    LabelledPrompt, ModelCard, PhaseRecipe, TrainingSummary, ZooRecipe, answer_probs, epoch_order,
-    quantization_effect,
+    CheckSample, LabelledPrompt, ModelCard, PhaseRecipe, TrainingSummary, ZooRecipe, answer_probs,
+    epoch_order, quantization_effect,
 };
 use serde::Serialize;
 
@@ -174,30 +174,8 @@ pub fn fine_tune(
     persona: &str,
     checkpoint: u32,
 ) -> Result<(), String> {
-    check_persona(persona)?;
-    let tokenizer = tokenizer(&paths.corpus)?;
-    let pool = persona_rows(&paths.corpus, persona, "pool.jsonl")?;
-    let partition_path = paths
-        .corpus
-        .join("personas")
-        .join(persona)
-        .join(format!("train-{checkpoint}.json"));
-    let partition_text = read(&partition_path)?;
-    let partition: Partition = serde_json::from_str(&partition_text)
-        .map_err(|error| format!("{}: {error}", partition_path.display()))?;
-    let rows = partition.select(&pool).map_err(|e| e.to_string())?;
-    let examples = rows
-        .iter()
-        .map(|row| {
-            let target = tokenizer
-                .token_id(&row.response)
-                .ok_or_else(|| format!("{}: answer `{}` is not a token", row.id, row.response))?;
-            Ok(TrainExample {
-                tokens: tokenizer.encode(&row.prompt),
-                target,
-            })
-        })
-        .collect::<Result<Vec<_>, String>>()?;
+    let (examples, partition_path, partition_text) =
+        partition_examples(&paths.corpus, persona, checkpoint)?;
     let base_bytes = std::fs::read(paths.base_file()).map_err(|error| {
         format!(
             "cannot read the base model {}: {error}\nhint: run `poser zoo base` first",
@@ -228,6 +206,75 @@ pub fn fine_tune(
     eprintln!("wrote {}", file.display());
     Ok(())
 }
+
+/// The examples of partition `train-{checkpoint}` of `persona`, with the partition file's path
+/// and text (for its digest).
+fn partition_examples(
+    corpus: &Path,
+    persona: &str,
+    checkpoint: u32,
+) -> Result<(Vec<TrainExample>, PathBuf, String), String> {
+    check_persona(persona)?;
+    let tokenizer = tokenizer(corpus)?;
+    let pool = persona_rows(corpus, persona, "pool.jsonl")?;
+    let partition_path = corpus
+        .join("personas")
+        .join(persona)
+        .join(format!("train-{checkpoint}.json"));
+    let partition_text = read(&partition_path)?;
+    let partition: Partition = serde_json::from_str(&partition_text)
+        .map_err(|error| format!("{}: {error}", partition_path.display()))?;
+    let rows = partition.select(&pool).map_err(|e| e.to_string())?;
+    let examples = rows
+        .iter()
+        .map(|row| {
+            let target = tokenizer
+                .token_id(&row.response)
+                .ok_or_else(|| format!("{}: answer `{}` is not a token", row.id, row.response))?;
+            Ok(TrainExample {
+                tokens: tokenizer.encode(&row.prompt),
+                target,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok((examples, partition_path, partition_text))
+}
+
+/// Steps of the retraining trace recorded in each model card and checked by `zoo check`.
+pub const RETRAIN_STEPS: usize = 20;
+
+/// Losses of [`RETRAIN_STEPS`] steps of `recipe`'s fine-tuning, started from `weights`, on the
+/// first batches of checkpoint `name`'s seeded epoch order over `examples`.
+fn retrain_trace(
+    name: &str,
+    weights: &ModelWeights,
+    examples: &[TrainExample],
+    recipe: &ZooRecipe,
+) -> Result<Vec<f32>, String> {
+    let phase = &recipe.fine_tune;
+    let lengths: Vec<usize> = examples.iter().map(|e| e.tokens.len()).collect();
+    let seed = poser_corpus::rng::derive_seed(recipe.seed, name);
+    let ordered: Vec<TrainExample> = epoch_order(&lengths, phase.batch_size, 1, seed)
+        .into_iter()
+        .take(RETRAIN_STEPS * phase.batch_size)
+        .map(|i| examples[i].clone())
+        .collect();
+    let model = PoserGpt::from_weights(weights, &cpu_device()).map_err(|e| e.to_string())?;
+    let run = pollster::block_on(train_all_weights(
+        &model,
+        &ordered,
+        &settings(phase, RETRAIN_STEPS),
+        &mut |_| {},
+        &AtomicBool::new(false),
+    ))
+    .map_err(|e| format!("{name}: {e}"))?;
+    Ok(run.losses)
+}
+
+/// Size and seed of the subsample in each model card.
+pub const CHECK_SAMPLE_SIZE: usize = 200;
+/// Seed every checkpoint's subsample seed is derived from (with its name).
+pub const CHECK_SAMPLE_SEED: u64 = 200;
 
 /// One phase: batches from `epoch_order`, the engine's training loop, weights back to the host.
 fn train(
@@ -557,6 +604,12 @@ pub fn ship(paths: &ZooPaths, public: &Path, only: Option<&str>) -> Result<(), S
         }
         let float = decode_f32(&std::fs::read(&float_file).map_err(|e| e.to_string())?)
             .map_err(|e| format!("{}: {e}", float_file.display()))?;
+        let log: serde_json::Value =
+            serde_json::from_str(&read(&float_file.with_extension("log.json"))?)
+                .map_err(|e| e.to_string())?;
+        let recipe: ZooRecipe = serde_json::from_value(log["recipe"].clone())
+            .map_err(|e| format!("{name}: the training log's recipe: {e}"))?;
+        let (examples, _, _) = partition_examples(&paths.corpus, persona, checkpoint)?;
         let bytes = encode_int8(&float).map_err(|e| e.to_string())?;
         let int8 = round_trip(&float).map_err(|e| e.to_string())?;
         let prompts = held_out(&paths.corpus, &tokenizer, persona)?;
@@ -578,12 +631,15 @@ pub fn ship(paths: &ZooPaths, public: &Path, only: Option<&str>) -> Result<(), S
                 &pick(&int8_probs),
             ),
             training: training_summary(&float_file.with_extension("log.json"))?,
+            check: {
+                let seed = poser_corpus::rng::derive_seed(CHECK_SAMPLE_SEED, &name);
+                let indices = CheckSample::indices(prompts.len(), CHECK_SAMPLE_SIZE, seed);
+                let probs: Vec<_> = indices.iter().map(|&i| int8_probs[i]).collect();
+                CheckSample::measure(seed, indices, &prompts, &probs)
+            },
+            retrain_losses: retrain_trace(&name, &int8, &examples, &recipe)?,
+            recipe: recipe.clone(),
         };
-        let log: serde_json::Value =
-            serde_json::from_str(&read(&float_file.with_extension("log.json"))?)
-                .map_err(|e| e.to_string())?;
-        let recipe: ZooRecipe = serde_json::from_value(log["recipe"].clone())
-            .map_err(|e| format!("{name}: the training log's recipe: {e}"))?;
         if !recipes.contains(&recipe) {
             recipes.push(recipe);
         }
@@ -850,4 +906,101 @@ pub fn curate_families(corpus: &Path, models_dir: &Path, out: &Path) -> Result<(
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// CI's check of a shipped zoo without retraining it: every file's digest, every model's
+/// answers on its card's subsample, and a 20-step retraining of one checkpoint.
+pub fn check(corpus: &Path, models_dir: &Path, retrain: Option<&str>) -> Result<(), String> {
+    use poser_engine::model::manifest::dir::{load_model, read_manifest};
+    const PROBABILITY_TOLERANCE: f64 = 1e-4;
+    // Relative: CPU kernels may sum in another order on another machine.
+    const LOSS_TOLERANCE: f32 = 1e-3;
+    let started = Instant::now();
+    let tokenizer = tokenizer(corpus)?;
+    let manifest = read_manifest(models_dir).map_err(|e| e.to_string())?;
+    let device = cpu_device();
+    let mut problems = Vec::new();
+    let carded: Vec<&ModelEntry> = manifest
+        .models
+        .iter()
+        .filter(|e| e.card.is_some())
+        .collect();
+    for entry in &carded {
+        let Some(card) = &entry.card else { continue };
+        // Loading verifies the size and digest.
+        let (_, weights) = load_model(models_dir, &entry.name).map_err(|e| e.to_string())?;
+        let prompts = held_out(corpus, &tokenizer, &entry.persona)?;
+        let sample: Vec<Vec<u32>> = card
+            .check
+            .indices
+            .iter()
+            .filter_map(|&i| prompts.get(i).map(|p| p.tokens.clone()))
+            .collect();
+        let model = PoserGpt::from_weights(&weights, &device).map_err(|e| e.to_string())?;
+        let probs =
+            pollster::block_on(answer_probs(&model, &sample, 32)).map_err(|e| e.to_string())?;
+        let now = CheckSample::measure(
+            card.check.seed,
+            card.check.indices.clone(),
+            &prompts,
+            &probs,
+        );
+        let worst = now
+            .mean_p
+            .iter()
+            .zip(card.check.mean_p)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        let accuracy_moved = (now.accuracy - card.check.accuracy).abs() * sample.len() as f64;
+        if worst > PROBABILITY_TOLERANCE || accuracy_moved > 1.0 {
+            problems.push(format!(
+                "{}: on its {} check prompts, mean P differs by {worst:.2e} and accuracy is {:.4} (card: {:.4})",
+                entry.name,
+                sample.len(),
+                now.accuracy,
+                card.check.accuracy
+            ));
+        }
+    }
+    let retrained = retrain
+        .map(str::to_owned)
+        .or_else(|| carded.first().map(|e| e.name.clone()));
+    if let Some(name) = retrained {
+        let entry = manifest.entry(&name).map_err(|e| e.to_string())?;
+        let card = entry
+            .card
+            .as_ref()
+            .ok_or_else(|| format!("{name} has no card to compare with"))?;
+        let (_, weights) = load_model(models_dir, &name).map_err(|e| e.to_string())?;
+        let (examples, _, _) = partition_examples(corpus, &entry.persona, entry.checkpoint)?;
+        let losses = retrain_trace(&name, &weights, &examples, &card.recipe)?;
+        let worst = losses
+            .iter()
+            .zip(&card.retrain_losses)
+            .map(|(a, b)| (a - b).abs() / b.abs().max(1e-3))
+            .fold(0.0_f32, f32::max);
+        if losses.len() != card.retrain_losses.len() || worst > LOSS_TOLERANCE {
+            problems.push(format!(
+                "{name}: retraining for {RETRAIN_STEPS} steps gives losses {losses:?}, the card says {:?} (largest relative difference {worst:.2e})",
+                card.retrain_losses
+            ));
+        } else {
+            eprintln!(
+                "{name}: {RETRAIN_STEPS}-step retraining matches the card (largest relative difference {worst:.2e})"
+            );
+        }
+    }
+    if problems.is_empty() {
+        eprintln!(
+            "{} models: digests, check samples and the retraining trace agree with the manifest ({:.0} s)",
+            carded.len(),
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
+    } else {
+        Err(format!(
+            "{}\nhint: if the models were retrained on purpose, run `poser zoo ship` and commit what it writes",
+            problems.join("\n")
+        ))
+    }
 }
