@@ -8,6 +8,7 @@
 pub mod backend;
 pub mod error;
 pub mod model;
+pub mod strategies;
 pub mod train;
 pub mod warmup;
 pub mod zoo;
