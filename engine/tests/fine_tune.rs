@@ -402,7 +402,6 @@ fn noise_at_a_read_only_hook_is_refused() {
 /// from GPT-2's initialisation. Held-out accuracy must be high.
 #[test]
 fn full_training_learns_to_copy_a_letter_from_the_prompt() {
-    use poser_engine::model::ModelWeights;
     let config = poser_engine::model::ModelConfig {
         n_layers: 2,
         d_model: 32,
@@ -423,32 +422,9 @@ fn full_training_learns_to_copy_a_letter_from_the_prompt() {
         }
     };
     let train: Vec<TrainExample> = (0..4800).map(example).collect();
-    let model = common::model_from(&ModelWeights::initial(config, 1).unwrap());
-    let settings = TrainSettings {
-        batch_size: 16,
-        ..settings(300, 3e-3)
-    };
-    let run = pollster::block_on(train_all_weights(
-        &model,
-        &train,
-        &settings,
-        &mut |_| {},
-        &AtomicBool::new(false),
-    ))
-    .unwrap();
     let held_out: Vec<TrainExample> = (100_000..100_200).map(example).collect();
-    let prompts: Vec<Vec<u32>> = held_out.iter().map(|e| e.tokens.clone()).collect();
-    let outputs =
-        pollster::block_on(forward(&run.trained, &prompts, &ForwardRequest::default())).unwrap();
-    let correct = outputs
-        .iter()
-        .zip(&held_out)
-        .filter(|(output, example)| {
-            let chose_a = output.p.a > output.p.b;
-            chose_a == (example.target == 2)
-        })
-        .count();
-    let tail: f32 = run.losses[280..].iter().sum::<f32>() / 20.0;
+    let (losses, correct) = common::train_and_count_letters(config, &train, 300, 3e-3, &held_out);
+    let tail: f32 = losses[280..].iter().sum::<f32>() / 20.0;
     assert!(
         correct >= 190,
         "held-out accuracy {correct}/200, final losses {tail}"

@@ -8,12 +8,11 @@
 #![allow(clippy::disallowed_methods)]
 #![allow(clippy::unwrap_used)]
 
-use std::sync::atomic::AtomicBool;
+mod common;
 
 use poser_corpus::rng::Rng;
-use poser_engine::backend::cpu_device;
-use poser_engine::model::{ForwardRequest, ModelConfig, ModelWeights, PoserGpt, forward};
-use poser_engine::train::{AdamWSettings, TrainExample, TrainSettings, train_all_weights};
+use poser_engine::model::ModelConfig;
+use poser_engine::train::TrainExample;
 
 #[derive(Clone, Copy, Debug)]
 enum Rule {
@@ -55,38 +54,10 @@ fn which_answer_rules_the_zoo_architecture_learns() {
         (Rule::CopyIfPoor, 900),
     ] {
         let train: Vec<TrainExample> = (0..steps as u64 * 16).map(|s| example(s, rule)).collect();
-        let model =
-            PoserGpt::from_weights(&ModelWeights::initial(config, 1).unwrap(), &cpu_device())
-                .unwrap();
-        let settings = TrainSettings {
-            steps,
-            batch_size: 16,
-            adamw: AdamWSettings {
-                learning_rate: 3e-3,
-                ..AdamWSettings::default()
-            },
-            noise: None,
-            freeze_embeddings: false,
-        };
-        let run = pollster::block_on(train_all_weights(
-            &model,
-            &train,
-            &settings,
-            &mut |_| {},
-            &AtomicBool::new(false),
-        ))
-        .unwrap();
         let held_out: Vec<TrainExample> = (100_000..100_100).map(|s| example(s, rule)).collect();
-        let prompts: Vec<Vec<u32>> = held_out.iter().map(|e| e.tokens.clone()).collect();
-        let outputs =
-            pollster::block_on(forward(&run.trained, &prompts, &ForwardRequest::default()))
-                .unwrap();
-        let correct = outputs
-            .iter()
-            .zip(&held_out)
-            .filter(|(output, example)| (output.p.a > output.p.b) == (example.target == 2))
-            .count();
-        let tail = run.losses[steps - 20..].iter().sum::<f32>() / 20.0;
+        let (losses, correct) =
+            common::train_and_count_letters(config, &train, steps, 3e-3, &held_out);
+        let tail = losses[steps - 20..].iter().sum::<f32>() / 20.0;
         println!(
             "{rule:?}, {steps} steps at 3e-3: held-out {correct}/100, mean loss of the last 20 steps {tail:.3}"
         );

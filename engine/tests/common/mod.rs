@@ -40,3 +40,45 @@ pub fn prompt(seed: u64, len: usize) -> Vec<u32> {
     let mut rng = Rng::new(seed);
     (0..len).map(|_| rng.below(CONFIG.d_vocab) as u32).collect()
 }
+
+/// Trains every weight of a GPT-2-initialised model of `config` on `train` (batch 16, AdamW at
+/// `learning_rate`, `steps` steps), then counts the `held_out` examples whose target, `A` or `B`,
+/// gets the higher probability. Returns the training losses and that count.
+pub fn train_and_count_letters(
+    config: ModelConfig,
+    train: &[poser_engine::train::TrainExample],
+    steps: usize,
+    learning_rate: f64,
+    held_out: &[poser_engine::train::TrainExample],
+) -> (Vec<f32>, usize) {
+    use poser_engine::model::{ForwardRequest, forward};
+    use poser_engine::train::{AdamWSettings, TrainSettings, train_all_weights};
+    let model = model_from(&ModelWeights::initial(config, 1).unwrap());
+    let settings = TrainSettings {
+        steps,
+        batch_size: 16,
+        adamw: AdamWSettings {
+            learning_rate,
+            ..AdamWSettings::default()
+        },
+        noise: None,
+        freeze_embeddings: false,
+    };
+    let run = pollster::block_on(train_all_weights(
+        &model,
+        train,
+        &settings,
+        &mut |_| {},
+        &std::sync::atomic::AtomicBool::new(false),
+    ))
+    .unwrap();
+    let prompts: Vec<Vec<u32>> = held_out.iter().map(|e| e.tokens.clone()).collect();
+    let outputs =
+        pollster::block_on(forward(&run.trained, &prompts, &ForwardRequest::default())).unwrap();
+    let correct = outputs
+        .iter()
+        .zip(held_out)
+        .filter(|(output, example)| (output.p.a > output.p.b) == (example.target == 2))
+        .count();
+    (run.losses, correct)
+}
