@@ -51,6 +51,32 @@ const baseFlags = [
   '--disable-quic',
 ];
 
+/**
+ * Opens `/debug/<route>?<query>` on WebGPU (in `page`) and on the CPU backend (in a new tab),
+ * waits for each run to finish, and returns their `data-output`s as `{ webgpu, cpu }`. A
+ * screenshot of the WebGPU run goes to the artifacts folder when `screenshot` names a file.
+ */
+async function debugOutputsOnBothBackends(page, route, query, screenshot) {
+  const outputs = {};
+  for (const backend of ['webgpu', 'cpu']) {
+    const tab = backend === 'webgpu' ? page : await page.context().newPage();
+    await tab.goto(`${origin}/debug/${route}?backend=${backend}&${query}`);
+    expectEqual(await readyPanelOnly(tab, backend), backend, 'backend the page runs on');
+    const testid = `debug-${route}`;
+    const section = tab.getByTestId(testid);
+    await tab.locator(`[data-testid="${testid}"]:is([data-state="done"], [data-state="failed"])`)
+      .waitFor({ timeout: readyTimeoutMs });
+    if ((await section.getAttribute('data-state')) !== 'done') {
+      throw new Error(`/debug/${route} failed on ${backend}: ${await section.textContent()}`);
+    }
+    outputs[backend] = JSON.parse(await section.getAttribute('data-output'));
+    if (screenshot && backend === 'webgpu') {
+      await tab.screenshot({ path: path.join(artifactsDir, screenshot), fullPage: true });
+    }
+  }
+  return outputs;
+}
+
 /** Serves the fixture models under /debug-fixtures/ to every tab of the page's context. */
 function routeFixtures(page) {
   return page.context().route('**/debug-fixtures/*', (route) => {
@@ -145,20 +171,7 @@ const tests = [
         text: fixturePrompt,
         request: JSON.stringify(forwardRequest),
       });
-      const outputs = {};
-      for (const backend of ['webgpu', 'cpu']) {
-        const tab = backend === 'webgpu' ? page : await page.context().newPage();
-        await tab.goto(`${origin}/debug/forward?backend=${backend}&${query}`);
-        const panel = await readyPanelOnly(tab, backend);
-        expectEqual(panel, backend, 'backend the page runs on');
-        const section = tab.getByTestId('debug-forward');
-        await tab.locator('[data-testid="debug-forward"]:is([data-state="done"], [data-state="failed"])')
-          .waitFor({ timeout: readyTimeoutMs });
-        if ((await section.getAttribute('data-state')) !== 'done') {
-          throw new Error(`the forward pass failed on ${backend}: ${await section.textContent()}`);
-        }
-        outputs[backend] = JSON.parse(await section.getAttribute('data-output'));
-      }
+      const outputs = await debugOutputsOnBothBackends(page, 'forward', query);
       fs.writeFileSync(path.join(artifactsDir, 'forward-outputs.json'), JSON.stringify({ native: expectedForward, ...outputs }));
       expectEqual(JSON.stringify(outputs.cpu.plain.tokens), JSON.stringify(expectedForward.tokens), 'tokens the page used vs native');
       // The page's CPU forward is the native engine compiled to wasm: tight tolerance.
@@ -183,23 +196,7 @@ const tests = [
         model: 'genie-0',
         spec: JSON.stringify(JSON.parse(fineTuneSpec)),
       });
-      const outputs = {};
-      for (const backend of ['webgpu', 'cpu']) {
-        const tab = backend === 'webgpu' ? page : await page.context().newPage();
-        await tab.goto(`${origin}/debug/fine-tune?backend=${backend}&${query}`);
-        const panel = await readyPanelOnly(tab, backend);
-        expectEqual(panel, backend, 'backend the page runs on');
-        const section = tab.getByTestId('debug-fine-tune');
-        await tab.locator('[data-testid="debug-fine-tune"]:is([data-state="done"], [data-state="failed"])')
-          .waitFor({ timeout: readyTimeoutMs });
-        if ((await section.getAttribute('data-state')) !== 'done') {
-          throw new Error(`fine-tuning failed on ${backend}: ${await section.textContent()}`);
-        }
-        outputs[backend] = JSON.parse(await section.getAttribute('data-output'));
-        if (backend === 'webgpu') {
-          await tab.screenshot({ path: path.join(artifactsDir, 'fine-tune-webgpu.png'), fullPage: true });
-        }
-      }
+      const outputs = await debugOutputsOnBothBackends(page, 'fine-tune', query, 'fine-tune-webgpu.png');
       fs.writeFileSync(path.join(artifactsDir, 'fine-tune-outputs.json'), JSON.stringify({ native: expectedFineTune, ...outputs }));
       const steps = JSON.parse(fineTuneSpec).settings.steps;
       for (const [name, output] of Object.entries({ native: expectedFineTune, ...outputs })) {

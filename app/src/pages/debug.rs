@@ -50,6 +50,29 @@ impl From<PromptOutput> for ForwardSummary {
     }
 }
 
+/// Runs `task` once, on the page's device, as soon as the backend is ready; the signal holds
+/// its outcome (JSON for `data-output`, or the error to show) when it finishes.
+fn run_when_ready<F, Fut>(task: F) -> RwSignal<Option<Result<String, String>>>
+where
+    F: FnOnce(Device) -> Fut + 'static,
+    Fut: std::future::Future<Output = Result<String, String>> + 'static,
+{
+    let system = expect_system_state();
+    let result = RwSignal::new(None);
+    let task = StoredValue::new_local(Some(task));
+    Effect::new(move |_| {
+        if let SystemState::Ready(ready) = system.get()
+            && let Some(task) = task.try_update_value(Option::take).flatten()
+        {
+            let device = ready.backend.device.clone();
+            spawn_local(async move {
+                result.set(Some(task(device).await));
+            });
+        }
+    });
+    result
+}
+
 /// The parameters of `/debug/forward` and `/debug/fine-tune`, from the address.
 struct DebugForwardQuery {
     models: String,
@@ -81,20 +104,8 @@ impl DebugForwardQuery {
 /// page's backend with and without the `ForwardRequest`, and shows the results in `data-output`.
 #[component]
 pub fn DebugForward() -> impl IntoView {
-    let system = expect_system_state();
-    let result = RwSignal::new(None::<Result<String, String>>);
-    let started = StoredValue::new(false);
-    Effect::new(move |_| {
-        if let SystemState::Ready(ready) = system.get()
-            && !started.get_value()
-        {
-            started.set_value(true);
-            let device = ready.backend.device.clone();
-            spawn_local(async move {
-                let outcome = run_debug_forward(&device, DebugForwardQuery::from_address()).await;
-                result.set(Some(outcome));
-            });
-        }
+    let result = run_when_ready(|device| async move {
+        run_debug_forward(&device, DebugForwardQuery::from_address()).await
     });
     move || {
         match result.get() {
@@ -177,22 +188,9 @@ async fn run_debug_forward(device: &Device, query: DebugForwardQuery) -> Result<
 /// `{"losses", "cancelled"}` in `data-output`; steps appear as they finish.
 #[component]
 pub fn DebugFineTune() -> impl IntoView {
-    let system = expect_system_state();
-    let result = RwSignal::new(None::<Result<String, String>>);
     let steps = RwSignal::new(Vec::<StepReport>::new());
-    let started = StoredValue::new(false);
-    Effect::new(move |_| {
-        if let SystemState::Ready(ready) = system.get()
-            && !started.get_value()
-        {
-            started.set_value(true);
-            let device = ready.backend.device.clone();
-            spawn_local(async move {
-                let query = DebugForwardQuery::from_address();
-                let outcome = run_debug_fine_tune(&device, query, steps).await;
-                result.set(Some(outcome));
-            });
-        }
+    let result = run_when_ready(move |device| async move {
+        run_debug_fine_tune(&device, DebugForwardQuery::from_address(), steps).await
     });
     let step_list = move || {
         steps
