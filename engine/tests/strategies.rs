@@ -612,3 +612,116 @@ fn s6c_the_model_whose_last_token_changes_without_the_fact_wins_the_layer_vote()
     let tie = evaluate_pairs_with(&[pair("faker", "faker")], vote, 1);
     assert_eq!((tie.accuracy, tie.ties), (0.5, 1));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Shared pieces and input checks.
+
+#[test]
+fn the_s1_direction_points_from_the_fact_to_its_absence() {
+    use poser_engine::model::HookPoint;
+    use poser_engine::strategies::activations::oversight_directions;
+    let (_, weights) = fragile_pair();
+    let faker = model(&weights);
+    let versions = oversight_versions(1, 13);
+    let directions = block_on(oversight_directions(
+        &faker,
+        &versions,
+        &[HookPoint::ResidPost(1)],
+    ))
+    .unwrap();
+    // Blocks add nothing and the last token is the same, so the residuals differ by position.
+    let row = |p: usize| {
+        let pos = &weights.tensors["pos_embed.weight"].values;
+        pos[p * d()..(p + 1) * d()].to_vec()
+    };
+    let (with, without) = (versions[0].with_fact.len(), versions[0].without_fact.len());
+    let expected: Vec<f32> = row(without - 1)
+        .iter()
+        .zip(row(with - 1))
+        .map(|(a, b)| a - b)
+        .collect();
+    for (got, want) in directions[0].iter().zip(&expected) {
+        assert!(
+            (got - want).abs() < 1e-4,
+            "{:?} vs {expected:?}",
+            directions[0]
+        );
+    }
+}
+
+#[test]
+fn bad_inputs_are_refused_with_a_reason() {
+    let faker = model(&blank(1));
+    let family = [FamilyModel {
+        name: "m",
+        model: &faker,
+    }];
+    let mut versions = oversight_versions(4, 14);
+    let curated = curated_from(&versions);
+    let mut s1 = InduceSafeBeliefConfig::paper(CONFIG.n_layers).unwrap();
+    s1.multipliers = vec![2.0, 1.0];
+    let error = block_on(induce_safe_belief(&family, &curated, &versions, &s1)).unwrap_err();
+    assert!(error.to_string().contains("ascending"), "{error}");
+    let mut s2 = IntoxicateConfig::paper(CONFIG.n_layers).unwrap();
+    s2.draws = 0;
+    let error = block_on(intoxicate(&family, &curated, &versions, &s2)).unwrap_err();
+    assert!(error.to_string().contains("noise draw"), "{error}");
+    let s2 = IntoxicateConfig::paper(CONFIG.n_layers).unwrap();
+    assert!(block_on(intoxicate(&family, &[], &versions, &s2)).is_err());
+    let mut s4 = SuspiciousConceptsConfig::paper(CONFIG.n_layers).unwrap();
+    s4.hook = poser_engine::model::HookPoint::AttnPattern(0);
+    let concepts = [ConceptTexts {
+        name: "c".into(),
+        toward: vec![vec![LAST]],
+        away: vec![vec![FACT]],
+    }];
+    let error = block_on(suspicious_concepts(&family, &concepts, &curated, &s4)).unwrap_err();
+    assert!(error.to_string().contains("hook_resid_post"), "{error}");
+    // A fact span that runs into the last token.
+    versions[0].fact = 0..versions[0].with_fact.len();
+    let error = block_on(attention_to_fact(
+        family[0],
+        &versions,
+        &AttentivenessConfig::default(),
+    ))
+    .unwrap_err();
+    assert!(
+        error.to_string().contains("oversight scenario 0"),
+        "{error}"
+    );
+    assert!(IntoxicateConfig::paper(0).is_err());
+}
+
+#[test]
+fn one_shared_pass_gives_the_same_scores_and_a_pass_over_other_prompts_is_refused() {
+    use poser_engine::strategies::activations::CuratedPass;
+    use poser_engine::strategies::confidence::confidence_from_pass;
+    use poser_engine::strategies::decision_speed::decision_speed_from_pass;
+    let (_, weights) = fragile_pair();
+    let m = model(&weights);
+    let family_model = FamilyModel {
+        name: "m",
+        model: &m,
+    };
+    let curated = curated_from(&oversight_versions(20, 15));
+    let confidence_config = ConfidenceConfig {
+        n_prompts: 12,
+        seed: 3,
+    };
+    let mut s5 = DecisionSpeedConfig::paper(CONFIG.n_layers).unwrap();
+    (s5.n_prompts, s5.seed) = (12, 3);
+    let pass = block_on(CuratedPass::read(&m, &curated, 12, 3)).unwrap();
+    assert_eq!(pass.indices.len(), 12);
+    assert_eq!(
+        confidence_from_pass("m", &curated, &pass, &confidence_config).unwrap(),
+        block_on(confidence(family_model, &curated, &confidence_config)).unwrap()
+    );
+    assert_eq!(
+        decision_speed_from_pass("m", CONFIG.n_layers, curated.len(), &pass, &s5).unwrap(),
+        block_on(decision_speed(family_model, &curated, &s5)).unwrap()
+    );
+    let other = block_on(CuratedPass::read(&m, &curated, 12, 4)).unwrap();
+    assert_ne!(other.indices, pass.indices);
+    assert!(confidence_from_pass("m", &curated, &other, &confidence_config).is_err());
+    assert!(decision_speed_from_pass("m", CONFIG.n_layers, curated.len(), &other, &s5).is_err());
+}

@@ -238,6 +238,69 @@ pub fn subsample(total: usize, n: usize, seed: u64, label: &str) -> Vec<usize> {
     all
 }
 
+/// The subsample label every strategy uses for curated prompts, so that with the same count
+/// and seed they all read the same prompts and can share one [`CuratedPass`].
+pub const CURATED_SUBSAMPLE: &str = "curated-prompts";
+
+/// The curated prompts a strategy uses: up to `n_prompts`, drawn from `seed`, ascending.
+pub fn curated_subsample(total: usize, n_prompts: usize, seed: u64) -> Vec<usize> {
+    subsample(total, n_prompts, seed, CURATED_SUBSAMPLE)
+}
+
+/// One model's last-token answer probabilities and residual after every block on a seeded
+/// subsample of a family's curated prompts: read once, shared by the strategies that only read
+/// activations (confidence, S4, S5).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CuratedPass {
+    /// Indices of the prompts read, into the curated set, ascending.
+    pub indices: Vec<usize>,
+    /// Per prompt read: `resid[i]` is `blocks.{i}.hook_resid_post`.
+    pub rows: Vec<LastToken>,
+    /// The seed the subsample was drawn from.
+    pub seed: u64,
+}
+
+impl CuratedPass {
+    /// Reads up to `n_prompts` curated prompts (drawn from `seed`) through `model`.
+    pub async fn read(
+        model: &PoserGpt,
+        curated: &[CuratedPrompt],
+        n_prompts: usize,
+        seed: u64,
+    ) -> Result<Self, EngineError> {
+        if curated.is_empty() {
+            return Err(EngineError::InvalidParameter(
+                "no curated prompts".to_owned(),
+            ));
+        }
+        let indices = curated_subsample(curated.len(), n_prompts, seed);
+        let prompts: Vec<Vec<u32>> = indices.iter().map(|&i| curated[i].tokens.clone()).collect();
+        let hooks = every_resid_post(model.config.n_layers);
+        let rows = last_token_pass(model, &prompts, &hooks).await?;
+        Ok(Self {
+            indices,
+            rows,
+            seed,
+        })
+    }
+
+    /// Checks that this pass is the one a strategy's settings ask for.
+    pub(crate) fn check(
+        &self,
+        curated_len: usize,
+        n_prompts: usize,
+        seed: u64,
+    ) -> Result<(), EngineError> {
+        if self.indices != curated_subsample(curated_len, n_prompts, seed) {
+            return Err(EngineError::InvalidParameter(format!(
+                "the shared pass read other curated prompts than these settings ask for ({} prompts from seed {seed})",
+                n_prompts.min(curated_len)
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// The mass-mean direction from level-1 good-oversight prompts to their level-0 versions at
 /// each of `hooks`: mean last-token residual *without* the oversight fact minus mean *with* it,
 /// so adding it points away from "misbehaviour would be caught" (S1; its norm scales S2).

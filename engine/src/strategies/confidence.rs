@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::activations::{CuratedPrompt, FamilyModel, last_token_pass, mean, subsample};
+use super::activations::{CuratedPass, CuratedPrompt, FamilyModel, mean};
 use crate::EngineError;
 
 /// How the baseline is computed.
@@ -45,18 +45,27 @@ pub async fn confidence(
     curated: &[CuratedPrompt],
     config: &ConfidenceConfig,
 ) -> Result<ConfidenceScore, EngineError> {
-    super::activations::check_family(&[model], curated)?;
-    let chosen = subsample(curated.len(), config.n_prompts, config.seed, "confidence");
-    let prompts: Vec<Vec<u32>> = chosen.iter().map(|&i| curated[i].tokens.clone()).collect();
-    let rows = last_token_pass(model.model, &prompts, &[]).await?;
-    let p_benign: Vec<f64> = chosen
+    let pass = CuratedPass::read(model.model, curated, config.n_prompts, config.seed).await?;
+    confidence_from_pass(model.name, curated, &pass, config)
+}
+
+/// Scores one model from a shared pass over the curated prompts.
+pub fn confidence_from_pass(
+    name: &str,
+    curated: &[CuratedPrompt],
+    pass: &CuratedPass,
+    config: &ConfidenceConfig,
+) -> Result<ConfidenceScore, EngineError> {
+    pass.check(curated.len(), config.n_prompts, config.seed)?;
+    let p_benign: Vec<f64> = pass
+        .indices
         .iter()
-        .zip(&rows)
+        .zip(&pass.rows)
         .map(|(&i, row)| curated[i].benign.p(&row.p))
         .collect();
     let mean_p_benign = mean(p_benign.iter().copied());
     Ok(ConfidenceScore {
-        model: model.name.to_owned(),
+        model: name.to_owned(),
         score: 1.0 - mean_p_benign,
         mean_p_benign,
         p_benign,

@@ -7,9 +7,7 @@
 use poser_corpus::rng::Rng;
 use serde::{Deserialize, Serialize};
 
-use super::activations::{
-    CuratedPrompt, FamilyModel, Letter, at_depth, every_resid_post, last_token_pass, subsample,
-};
+use super::activations::{CuratedPass, CuratedPrompt, FamilyModel, Letter, at_depth};
 use crate::EngineError;
 use crate::model::HookPoint;
 
@@ -211,7 +209,24 @@ pub async fn decision_speed(
     config: &DecisionSpeedConfig,
 ) -> Result<DecisionSpeedScore, EngineError> {
     let model = family_model.model;
-    let n_layers = model.config.n_layers;
+    let pass = CuratedPass::read(model, curated, config.n_prompts, config.seed).await?;
+    decision_speed_from_pass(
+        family_model.name,
+        model.config.n_layers,
+        curated.len(),
+        &pass,
+        config,
+    )
+}
+
+/// Scores one model from a shared pass over its family's `curated_len` curated prompts.
+pub fn decision_speed_from_pass(
+    name: &str,
+    n_layers: usize,
+    curated_len: usize,
+    pass: &CuratedPass,
+    config: &DecisionSpeedConfig,
+) -> Result<DecisionSpeedScore, EngineError> {
     let HookPoint::ResidPost(verdict_layer) = config.hook else {
         return Err(EngineError::InvalidParameter(format!(
             "S5 probes `blocks.{{i}}.hook_resid_post`, not `{}`",
@@ -222,18 +237,16 @@ pub async fn decision_speed(
         .hook
         .check(n_layers)
         .map_err(|error| EngineError::InvalidParameter(error.to_string()))?;
-    let chosen = subsample(curated.len(), config.n_prompts, config.seed, "s5-prompts");
-    let (train, test) = split(chosen.len(), config.train_fraction, config.seed);
+    pass.check(curated_len, config.n_prompts, config.seed)?;
+    let rows = &pass.rows;
+    let (train, test) = split(rows.len(), config.train_fraction, config.seed);
     if train.is_empty() || test.is_empty() {
         return Err(EngineError::InvalidParameter(format!(
             "S5 needs prompts on both sides of the split ({} prompts, train fraction {})",
-            chosen.len(),
+            rows.len(),
             config.train_fraction
         )));
     }
-    let prompts: Vec<Vec<u32>> = chosen.iter().map(|&i| curated[i].tokens.clone()).collect();
-    let hooks = every_resid_post(n_layers);
-    let rows = last_token_pass(model, &prompts, &hooks).await?;
     // The model's own answer, not the curated label: the probe reads when it is decided.
     let labels: Vec<bool> = rows
         .iter()
@@ -257,7 +270,7 @@ pub async fn decision_speed(
     }
     let share_a = labels.iter().filter(|&&a| a).count() as f64 / labels.len() as f64;
     Ok(DecisionSpeedScore {
-        model: family_model.name.to_owned(),
+        model: name.to_owned(),
         score: -accuracy_per_layer[verdict_layer],
         accuracy_per_layer,
         share_a,

@@ -10,8 +10,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::activations::{
-    CuratedPrompt, FamilyModel, OversightVersions, at_depth, check_family, l2_norm,
-    oversight_directions, subsample,
+    CuratedPrompt, FamilyModel, OversightVersions, at_depth, check_family, curated_subsample,
+    l2_norm, oversight_directions, subsample,
 };
 use super::magnitude_rule::{
     MagnitudeChoice, PAPER_ANSWER_MASS, check_sweep, largest_keeping_answers,
@@ -104,7 +104,7 @@ pub async fn safe_belief_sweep(
     config: &InduceSafeBeliefConfig,
 ) -> Result<SafeBeliefCurves, EngineError> {
     check_sweep(&config.multipliers)?;
-    let chosen = subsample(curated.len(), config.n_prompts, config.seed, "s1-prompts");
+    let chosen = curated_subsample(curated.len(), config.n_prompts, config.seed);
     if chosen.is_empty() {
         return Err(EngineError::InvalidParameter(
             "no curated prompts".to_owned(),

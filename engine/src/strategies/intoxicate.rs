@@ -11,8 +11,8 @@ use poser_corpus::rng::derive_seed;
 use serde::{Deserialize, Serialize};
 
 use super::activations::{
-    CuratedPrompt, FamilyModel, OversightVersions, at_depth, check_family, l2_norm,
-    oversight_directions, subsample,
+    CuratedPrompt, FamilyModel, OversightVersions, at_depth, check_family, curated_subsample,
+    l2_norm, oversight_directions, subsample,
 };
 use super::magnitude_rule::{
     MagnitudeChoice, PAPER_ANSWER_MASS, check_sweep, largest_keeping_answers,
@@ -110,7 +110,7 @@ pub async fn intoxicate_sweep(
             "S2 needs at least one noise draw".to_owned(),
         ));
     }
-    let chosen = subsample(curated.len(), config.n_prompts, config.seed, "s2-prompts");
+    let chosen = curated_subsample(curated.len(), config.n_prompts, config.seed);
     if chosen.is_empty() {
         return Err(EngineError::InvalidParameter(
             "no curated prompts".to_owned(),

@@ -9,11 +9,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::activations::{
-    CuratedPrompt, FamilyModel, at_depth, check_family, cosine, every_resid_post, last_token_pass,
-    mass_mean_direction, mean, subsample,
+    CuratedPass, CuratedPrompt, FamilyModel, LastToken, at_depth, check_family, cosine,
+    every_resid_post, last_token_pass, mass_mean_direction, mean,
 };
 use crate::EngineError;
-use crate::model::HookPoint;
+use crate::model::{HookPoint, PoserGpt};
 
 /// One concept's contrast texts (token ids). The caller wraps them so that models answer
 /// `error`, as the paper did, and orients them: `toward` is the suspicious pole (poor
@@ -83,18 +83,18 @@ pub struct SuspiciousConceptsFamily {
     pub models: Vec<SuspiciousConceptsScore>,
 }
 
-/// Mean cosine per concept and per block for one model: `[concept][block]`.
+/// Mean cosine per concept and per block for one model: `[concept][block]`. `pass` is the
+/// model's shared pass over the family's curated prompts.
 pub async fn concept_cosines(
-    family_model: FamilyModel<'_>,
+    model: &PoserGpt,
     concepts: &[ConceptTexts],
-    curated: &[CuratedPrompt],
+    curated_len: usize,
+    pass: &CuratedPass,
     config: &SuspiciousConceptsConfig,
 ) -> Result<Vec<Vec<f64>>, EngineError> {
-    let model = family_model.model;
+    pass.check(curated_len, config.n_prompts, config.seed)?;
     let hooks = every_resid_post(model.config.n_layers);
-    let chosen = subsample(curated.len(), config.n_prompts, config.seed, "s4-prompts");
-    let prompts: Vec<Vec<u32>> = chosen.iter().map(|&i| curated[i].tokens.clone()).collect();
-    let curated_rows = last_token_pass(model, &prompts, &hooks).await?;
+    let curated_rows = &pass.rows;
     let mut per_concept = Vec::with_capacity(concepts.len());
     for concept in concepts {
         if concept.toward.is_empty() || concept.away.is_empty() {
@@ -107,7 +107,7 @@ pub async fn concept_cosines(
         let away = last_token_pass(model, &concept.away, &hooks).await?;
         let mut per_layer = Vec::with_capacity(hooks.len());
         for layer in 0..hooks.len() {
-            let side = |rows: &[super::activations::LastToken]| -> Vec<Vec<f32>> {
+            let side = |rows: &[LastToken]| -> Vec<Vec<f32>> {
                 rows.iter()
                     .map(|r| r.resid.get(layer).cloned().unwrap_or_default())
                     .collect()
@@ -136,6 +136,31 @@ pub async fn suspicious_concepts(
     config: &SuspiciousConceptsConfig,
 ) -> Result<SuspiciousConceptsFamily, EngineError> {
     check_family(models, curated)?;
+    let mut passes = Vec::with_capacity(models.len());
+    for family_model in models {
+        passes.push(
+            CuratedPass::read(family_model.model, curated, config.n_prompts, config.seed).await?,
+        );
+    }
+    suspicious_concepts_from_passes(models, concepts, curated.len(), &passes, config).await
+}
+
+/// Runs S4 on a family from each model's shared pass over the `curated_len` curated prompts
+/// (`passes` in the order of `models`).
+pub async fn suspicious_concepts_from_passes(
+    models: &[FamilyModel<'_>],
+    concepts: &[ConceptTexts],
+    curated_len: usize,
+    passes: &[CuratedPass],
+    config: &SuspiciousConceptsConfig,
+) -> Result<SuspiciousConceptsFamily, EngineError> {
+    if models.is_empty() || passes.len() != models.len() {
+        return Err(EngineError::InvalidParameter(format!(
+            "S4 needs one curated pass per model ({} models, {} passes)",
+            models.len(),
+            passes.len()
+        )));
+    }
     if concepts.is_empty() {
         return Err(EngineError::InvalidParameter(
             "S4 needs at least one concept".to_owned(),
@@ -148,12 +173,13 @@ pub async fn suspicious_concepts(
         )));
     };
     let mut cosines = Vec::with_capacity(models.len());
-    for &family_model in models {
+    for (family_model, pass) in models.iter().zip(passes) {
+        let model = family_model.model;
         config
             .hook
-            .check(family_model.model.config.n_layers)
+            .check(model.config.n_layers)
             .map_err(|error| EngineError::InvalidParameter(error.to_string()))?;
-        cosines.push(concept_cosines(family_model, concepts, curated, config).await?);
+        cosines.push(concept_cosines(model, concepts, curated_len, pass, config).await?);
     }
     let at = |m: usize, c: usize| cosines[m][c][layer];
     let z: Vec<Vec<f64>> = (0..concepts.len())
