@@ -20,6 +20,9 @@ pub enum EngineError {
     /// A parameter was outside the range the computation accepts.
     #[error("invalid parameter: {0}")]
     InvalidParameter(String),
+    /// A report disagrees with the files it names (a digest, a pair list).
+    #[error("{0}")]
+    ReportInputs(String),
     /// A model or model set could not be loaded.
     #[error(transparent)]
     Load(#[from] crate::model::LoadError),

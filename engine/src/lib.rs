@@ -7,6 +7,7 @@
 
 pub mod backend;
 pub mod error;
+pub mod evaluation;
 pub mod model;
 pub mod strategies;
 pub mod train;

@@ -25,6 +25,7 @@ mod cli {
     use poser_engine::warmup::{MatmulSpec, seeded_matmul};
 
     mod bench;
+    mod evaluate;
     mod export_hf;
     mod zoo;
 
@@ -150,6 +151,63 @@ mod cli {
             #[command(flatten)]
             models: ModelsArgs,
         },
+        /// Run the benchmark over a zoo: every strategy on every (model, family), the pair
+        /// verdicts, accuracy with 95% intervals and the layer sweeps; print the table against
+        /// the paper's numbers and write the report (progress to stderr).
+        Evaluate {
+            #[command(flatten)]
+            zoo: ZooFolders,
+            /// Where the report (JSON) goes.
+            #[arg(long)]
+            out: Option<PathBuf>,
+            /// Seed of every subsample, split, noise draw, pair order and bootstrap.
+            #[arg(long, default_value_t = 0)]
+            seed: u64,
+            /// Only these strategies (comma-separated): confidence, s1, s2, s4, s5, s6b, s6c.
+            #[arg(long)]
+            only: Option<String>,
+            /// Curated prompts per family (default 200).
+            #[arg(long)]
+            curated_prompts: Option<usize>,
+            /// Oversight scenarios per family (default 100).
+            #[arg(long)]
+            oversight_prompts: Option<usize>,
+            /// Curated prompts of the S1/S2 layer sweeps (default 50; 0 turns them off).
+            #[arg(long)]
+            sweep_prompts: Option<usize>,
+            /// `cpu` or `webgpu`.
+            #[arg(long, default_value = "cpu")]
+            backend: String,
+        },
+        /// Re-check a report: the digests of every file it names, then its measurements
+        /// recomputed (all, or a seeded sample of (model, family) entries) and every score,
+        /// verdict and accuracy re-derived; fails naming each difference beyond 1e-4 absolute
+        /// + 1e-4 relative, and every verdict that differs.
+        VerifyReport {
+            /// The report.
+            file: PathBuf,
+            #[command(flatten)]
+            zoo: ZooFolders,
+            /// Recompute only this many (model, family) entries, drawn from `--seed`.
+            #[arg(long)]
+            sample: Option<usize>,
+            /// Seed of the sample.
+            #[arg(long, default_value_t = 0)]
+            seed: u64,
+            /// `cpu` or `webgpu`.
+            #[arg(long, default_value = "cpu")]
+            backend: String,
+        },
+        /// Write a tiny zoo (random-weight models of 3 personas, 2 families, curated sets,
+        /// `pairs.json`) to try `evaluate` and `verify-report` before the real zoo exists.
+        FixtureZoo {
+            /// Output folder (`models/` and `curated/` go inside).
+            #[arg(long)]
+            out: PathBuf,
+            /// The corpus the curated sets are taken from.
+            #[arg(long, default_value = "scenarios/generated")]
+            corpus: PathBuf,
+        },
         /// Write the fixture model set (seeded random weights, int8, manifest) used by tests.
         Fixtures {
             /// Output folder.
@@ -169,6 +227,29 @@ mod cli {
         /// The tokenizer the models were trained with.
         #[arg(long, default_value = "scenarios/generated/tokenizer.json")]
         tokenizer: PathBuf,
+    }
+
+    #[derive(Args)]
+    struct ZooFolders {
+        /// The models folder (`manifest.json` and the weights files).
+        #[arg(long, default_value = "public/models")]
+        models: PathBuf,
+        /// The curated sets and `pairs.json`.
+        #[arg(long, default_value = "public/curated")]
+        curated: PathBuf,
+        /// The generated corpus (tokenizer, benchmark candidates, concept texts).
+        #[arg(long, default_value = "scenarios/generated")]
+        corpus: PathBuf,
+    }
+
+    impl ZooFolders {
+        fn paths(self) -> poser_engine::evaluation::files::ZooPaths {
+            poser_engine::evaluation::files::ZooPaths {
+                models: self.models,
+                curated: self.curated,
+                corpus: self.corpus,
+            }
+        }
     }
 
     #[derive(Subcommand)]
@@ -417,6 +498,41 @@ mod cli {
                 json,
             } => run_forward(&model, &text, &models, &backend, json),
             Command::Fixtures { out, check } => run_fixtures(&out, check),
+            Command::Evaluate {
+                zoo,
+                out,
+                seed,
+                only,
+                curated_prompts,
+                oversight_prompts,
+                sweep_prompts,
+                backend,
+            } => {
+                let kind = parse_backend(&backend)?;
+                let device = make_device(kind)?;
+                let args = evaluate::EvaluateArgs {
+                    paths: zoo.paths(),
+                    out,
+                    seed,
+                    only,
+                    curated_prompts,
+                    oversight_prompts,
+                    sweep_prompts,
+                };
+                evaluate::run_evaluate(&args, kind.as_str(), &device, None)
+            }
+            Command::VerifyReport {
+                file,
+                zoo,
+                sample,
+                seed,
+                backend,
+            } => {
+                let kind = parse_backend(&backend)?;
+                let device = make_device(kind)?;
+                evaluate::run_verify(&file, &zoo.paths(), sample, seed, &device, kind.as_str())
+            }
+            Command::FixtureZoo { out, corpus } => evaluate::run_fixture_zoo(&corpus, &out),
             Command::FineTune {
                 model,
                 spec,

@@ -1,0 +1,329 @@
+//! `poser evaluate`, `poser verify-report` and `poser fixture-zoo`: the benchmark over a zoo,
+//! its report, and re-checking a report against the files it names.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use poser_engine::backend::Device;
+use poser_engine::evaluation::files::{
+    LoadedZoo, Progress, ZooPaths, evaluate, load_zoo, sampled_entries, verify, zoo_layers,
+};
+use poser_engine::evaluation::fixture_zoo::write_fixture_zoo;
+use poser_engine::evaluation::report::{Report, RunInfo, StageTime, ToolInfo};
+use poser_engine::evaluation::verify::TOLERANCE;
+use poser_engine::evaluation::{EvaluateConfig, StrategyId};
+
+/// What `poser evaluate` was asked.
+pub struct EvaluateArgs {
+    /// The three folders.
+    pub paths: ZooPaths,
+    /// Where the report goes (`None`: not written).
+    pub out: Option<PathBuf>,
+    /// The seed.
+    pub seed: u64,
+    /// Only these strategies.
+    pub only: Option<String>,
+    /// Curated prompts per family, overriding the default.
+    pub curated_prompts: Option<usize>,
+    /// Oversight scenarios per family, overriding the default.
+    pub oversight_prompts: Option<usize>,
+    /// Prompts of the S1/S2 layer sweeps (0 turns them off), overriding the default.
+    pub sweep_prompts: Option<usize>,
+}
+
+/// Times stages from their start callbacks and prints progress lines (at most one per
+/// (model, family) entry and stage).
+struct Timer {
+    started: Instant,
+    current: Option<(&'static str, Instant)>,
+    per_stage: BTreeMap<&'static str, f64>,
+}
+
+impl Timer {
+    fn new() -> Self {
+        Self {
+            started: Instant::now(),
+            current: None,
+            per_stage: BTreeMap::new(),
+        }
+    }
+
+    fn stage(&mut self, progress: Progress<'_>) {
+        self.stop();
+        let name = progress.stage.name();
+        eprintln!(
+            "[{}/{}] {} on {}: {}  ({:.0} s)",
+            progress.entry,
+            progress.entries,
+            progress.model,
+            progress.family,
+            name,
+            self.started.elapsed().as_secs_f64()
+        );
+        self.current = Some((name, Instant::now()));
+    }
+
+    fn stop(&mut self) {
+        if let Some((name, since)) = self.current.take() {
+            *self.per_stage.entry(name).or_insert(0.0) += since.elapsed().as_secs_f64();
+        }
+    }
+
+    fn stage_times(&self) -> Vec<StageTime> {
+        self.per_stage
+            .iter()
+            .map(|(stage, seconds)| StageTime {
+                stage: (*stage).to_owned(),
+                seconds: *seconds,
+            })
+            .collect()
+    }
+}
+
+fn git_commit() -> String {
+    std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .and_then(|output| String::from_utf8(output.stdout).ok())
+        .map_or_else(|| "unknown".to_owned(), |text| text.trim().to_owned())
+}
+
+fn host() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|name| name.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// The config for this zoo: the paper's settings, the seed, the command line's overrides.
+pub fn config_for(zoo: &LoadedZoo, args: &EvaluateArgs) -> Result<EvaluateConfig, String> {
+    let n_layers = zoo_layers(zoo).map_err(|e| e.to_string())?;
+    let mut config = EvaluateConfig::paper(n_layers, args.seed).map_err(|e| e.to_string())?;
+    if let Some(only) = &args.only {
+        let mut strategies = Vec::new();
+        for name in only.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            let id = StrategyId::parse(name).ok_or_else(|| {
+                let known: Vec<&str> = StrategyId::ALL.iter().map(|s| s.name()).collect();
+                format!("unknown strategy `{name}`\nhint: use {}", known.join(", "))
+            })?;
+            if !strategies.contains(&id) {
+                strategies.push(id);
+            }
+        }
+        strategies.sort();
+        config.strategies = strategies;
+    }
+    if let Some(n) = args.curated_prompts {
+        config.n_curated = n;
+    }
+    if let Some(n) = args.oversight_prompts {
+        config.n_oversight = n;
+    }
+    if let Some(n) = args.sweep_prompts {
+        config.layer_sweep.n_prompts = n;
+    }
+    config.share();
+    Ok(config)
+}
+
+fn percent(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+/// The results table: strategy, our accuracy [95% interval], ties, the paper's number.
+pub fn table(report: &Report) -> String {
+    let mut out = format!(
+        "{:<26} {:>24} {:>6}  {:<8} {}\n",
+        "strategy", "accuracy [95% interval]", "ties", "paper", "paper's source"
+    );
+    let pairs = report.pairs.len();
+    for result in &report.results {
+        let e = &result.evaluation;
+        let ours = format!(
+            "{} [{}, {}]",
+            percent(e.accuracy),
+            percent(e.interval[0]),
+            percent(e.interval[1])
+        );
+        let (paper, source) = match &result.paper {
+            Some(p) => (
+                p.accuracy.map_or("—".to_owned(), percent),
+                match &p.figure {
+                    Some(figure) => format!("{}, Fig. {figure}", p.section),
+                    None => p.section.clone(),
+                },
+            ),
+            None => ("—".to_owned(), String::new()),
+        };
+        out.push_str(&format!(
+            "{:<26} {:>24} {:>6}  {:<8} {}\n",
+            result.row, ours, e.ties, paper, source
+        ));
+    }
+    out.push_str(&format!("{pairs} pairs\n"));
+    for result in report.results.iter().filter(|r| !r.layer_sweep.is_empty()) {
+        let sweep: Vec<String> = result
+            .layer_sweep
+            .iter()
+            .map(|layer| format!("{}: {}", layer.hook, percent(layer.accuracy)))
+            .collect();
+        out.push_str(&format!("sweep {:<12} {}\n", result.row, sweep.join("  ")));
+    }
+    out
+}
+
+/// `poser evaluate`.
+pub fn run_evaluate(
+    args: &EvaluateArgs,
+    backend: &str,
+    device: &Device,
+    adapter: Option<String>,
+) -> Result<(), String> {
+    let started_unix_s = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut timer = Timer::new();
+    let zoo = load_zoo(&args.paths).map_err(|error| {
+        format!(
+            "{error}\nhint: `poser zoo ship` and `poser zoo curate` write the zoo; `poser fixture-zoo --out DIR` writes a tiny one to try"
+        )
+    })?;
+    let config = config_for(&zoo, args)?;
+    let entries: usize = zoo.families.iter().map(|(_, m)| m.len()).sum();
+    eprintln!(
+        "evaluating {} models in {} families ({entries} model-family entries, {} pairs) on {backend}: {}",
+        zoo.inputs.models.len(),
+        zoo.families.len(),
+        zoo.pairs.len(),
+        config
+            .strategies
+            .iter()
+            .map(|s| s.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let tool = ToolInfo {
+        name: "poser".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        git_commit: git_commit(),
+    };
+    let mut report = pollster::block_on(evaluate(
+        &args.paths,
+        &zoo,
+        &config,
+        tool,
+        backend,
+        device,
+        &mut |progress| timer.stage(progress),
+    ))
+    .map_err(|error| error.to_string())?;
+    timer.stop();
+    report.run = RunInfo {
+        host: host(),
+        started_unix_s,
+        seconds: timer.started.elapsed().as_secs_f64(),
+        seconds_per_stage: timer.stage_times(),
+        adapter,
+        paths: [&args.paths.models, &args.paths.curated, &args.paths.corpus]
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+    };
+    if let Some(out) = &args.out {
+        write_report(&report, out)?;
+        eprintln!("wrote {}", out.display());
+    }
+    for time in &report.run.seconds_per_stage {
+        eprintln!("{:<36} {:>8.1} s", time.stage, time.seconds);
+    }
+    eprintln!("total {:.1} s", report.run.seconds);
+    print!("{}", table(&report));
+    Ok(())
+}
+
+fn write_report(report: &Report, out: &Path) -> Result<(), String> {
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|error| format!("cannot create {}: {error}", parent.display()))?;
+    }
+    let text = report.to_json().map_err(|error| error.to_string())?;
+    std::fs::write(out, text).map_err(|error| format!("cannot write {}: {error}", out.display()))
+}
+
+/// `poser verify-report`.
+pub fn run_verify(
+    file: &Path,
+    paths: &ZooPaths,
+    sample: Option<usize>,
+    seed: u64,
+    device: &Device,
+    backend: &str,
+) -> Result<(), String> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|error| format!("cannot read {}: {error}", file.display()))?;
+    let report =
+        Report::from_json(&text, &file.display().to_string()).map_err(|e| e.to_string())?;
+    if report.backend != backend {
+        eprintln!(
+            "note: the report was computed on {}, this check runs on {backend}",
+            report.backend
+        );
+    }
+    let entries = sampled_entries(&report, sample, seed);
+    eprintln!(
+        "recomputing {} of {} model-family entries; tolerance {:e} absolute + {:e} relative",
+        entries.len(),
+        report
+            .families
+            .iter()
+            .map(|f| f.measurements.len())
+            .sum::<usize>(),
+        TOLERANCE.absolute,
+        TOLERANCE.relative
+    );
+    let mut timer = Timer::new();
+    let differences =
+        pollster::block_on(verify(&report, paths, &entries, device, &mut |progress| {
+            timer.stage(progress)
+        }))
+        .map_err(|error| format!("{}: {error}", file.display()))?;
+    if differences.is_empty() {
+        eprintln!(
+            "{}: verified ({} entries recomputed, every score and verdict re-derived) in {:.1} s",
+            file.display(),
+            entries.len(),
+            timer.started.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
+    let verdicts = differences.iter().filter(|d| d.is_verdict()).count();
+    let mut message = format!(
+        "{}: {} differences ({verdicts} verdicts) beyond the tolerance:\n",
+        file.display(),
+        differences.len()
+    );
+    for difference in differences.iter().take(20) {
+        message.push_str(&format!("  {difference}\n"));
+    }
+    if differences.len() > 20 {
+        message.push_str(&format!("  … and {} more\n", differences.len() - 20));
+    }
+    message.push_str("hint: re-run `poser evaluate` with the report's seed, or find what changed");
+    Err(message)
+}
+
+/// `poser fixture-zoo`.
+pub fn run_fixture_zoo(corpus: &Path, out: &Path) -> Result<(), String> {
+    let zoo = write_fixture_zoo(corpus, out, 2, 6).map_err(|error| error.to_string())?;
+    eprintln!(
+        "wrote {} and {}\nhint: poser evaluate --models {} --curated {} --corpus {}",
+        zoo.models.display(),
+        zoo.curated.display(),
+        zoo.models.display(),
+        zoo.curated.display(),
+        corpus.display()
+    );
+    Ok(())
+}

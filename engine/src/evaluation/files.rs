@@ -1,0 +1,458 @@
+//! Native file handling for `poser evaluate` and `poser verify-report`: reading a zoo (models
+//! folder, curated folder, corpus folder) with the digest of every file read, running the
+//! measurements per (model, family), and re-checking a report against the files. The page
+//! fetches the same files and calls the same pure functions.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use poser_corpus::example::{ConceptText, Example, examples_from_jsonl};
+use poser_corpus::generate::sha256_hex;
+use poser_corpus::rng::Rng;
+use poser_corpus::tokenizer::WordLevelTokenizer;
+
+use super::derive::{family_scores, figures, results};
+use super::inputs::{FamilyInputs, concept_texts, curated_prompts, oversight_versions};
+use super::measure::{EvaluateConfig, ModelMeasurements, Stage, measure_model};
+use super::report::{
+    FamilyReport, FileDigest, Inputs, ModelDigest, REPORT_FORMAT, Report, RunInfo, ToolInfo,
+    paper_results,
+};
+use super::verify::{Difference, TOLERANCE, check_derived, compare};
+use crate::EngineError;
+use crate::backend::Device;
+use crate::model::manifest::dir::{load_model, read_manifest};
+use crate::model::{LoadError, Manifest, PoserGpt};
+use crate::strategies::harness::Pair;
+
+/// The three folders an evaluation reads.
+#[derive(Debug, Clone)]
+pub struct ZooPaths {
+    /// `manifest.json` and the weights files (`public/models`).
+    pub models: PathBuf,
+    /// `<family>.jsonl` and `pairs.json` (`public/curated`).
+    pub curated: PathBuf,
+    /// The generated corpus (`scenarios/generated`): tokenizer, candidates, concept texts.
+    pub corpus: PathBuf,
+}
+
+/// A zoo read from disk, ready to measure.
+#[derive(Debug, Clone)]
+pub struct LoadedZoo {
+    /// The models' manifest.
+    pub manifest: Manifest,
+    /// Per family (sorted), its inputs and its models (sorted).
+    pub families: Vec<(FamilyInputs, Vec<String>)>,
+    /// The pairs, as `pairs.json` lists them.
+    pub pairs: Vec<Pair>,
+    /// Digests of every file read.
+    pub inputs: Inputs,
+}
+
+/// Progress of an evaluation or a verification.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress<'a> {
+    /// The (model, family) entry being measured, 1-based.
+    pub entry: usize,
+    /// Entries in all.
+    pub entries: usize,
+    /// The family.
+    pub family: &'a str,
+    /// The model.
+    pub model: &'a str,
+    /// The stage starting.
+    pub stage: Stage,
+}
+
+fn io_error(path: &Path, error: std::io::Error) -> EngineError {
+    EngineError::InvalidParameter(format!("cannot read {}: {error}", path.display()))
+}
+
+/// Reads a file and records its digest under `name` (its path relative to its folder).
+fn read_digested(
+    dir: &Path,
+    name: &str,
+    digests: &mut Vec<FileDigest>,
+) -> Result<String, EngineError> {
+    let path = dir.join(name);
+    let bytes = std::fs::read(&path).map_err(|error| io_error(&path, error))?;
+    digests.push(FileDigest {
+        path: name.to_owned(),
+        sha256: sha256_hex(&bytes),
+        bytes: bytes.len() as u64,
+    });
+    String::from_utf8(bytes)
+        .map_err(|_| EngineError::InvalidParameter(format!("{} is not UTF-8 text", path.display())))
+}
+
+fn data_error(error: impl std::fmt::Display) -> EngineError {
+    EngineError::InvalidParameter(error.to_string())
+}
+
+/// Reads the zoo: the manifest, `pairs.json`, each family's curated set and the corpus files
+/// those need. Families are those `pairs.json` names; `only_families` narrows them.
+pub fn load_zoo(paths: &ZooPaths) -> Result<LoadedZoo, EngineError> {
+    let manifest = read_manifest(&paths.models)?;
+    let mut curated_digests = Vec::new();
+    let mut scenario_digests = Vec::new();
+    let mut tokenizer_digest = Vec::new();
+    let pairs_text = read_digested(&paths.curated, "pairs.json", &mut curated_digests)?;
+    let pairs: Vec<Pair> = serde_json::from_str(&pairs_text).map_err(|error| {
+        EngineError::InvalidParameter(format!(
+            "{}: not a list of {{aligned, faker, family}}: {error}",
+            paths.curated.join("pairs.json").display()
+        ))
+    })?;
+    if pairs.is_empty() {
+        return Err(EngineError::InvalidParameter(format!(
+            "{} lists no pairs",
+            paths.curated.join("pairs.json").display()
+        )));
+    }
+    let tokenizer = WordLevelTokenizer::from_json(&read_digested(
+        &paths.corpus,
+        "tokenizer.json",
+        &mut tokenizer_digest,
+    )?)
+    .map_err(data_error)?;
+    let concepts_text = read_digested(&paths.corpus, "concepts.jsonl", &mut scenario_digests)?;
+    let concept_rows: Vec<ConceptText> = concepts_text
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .enumerate()
+        .map(|(i, line)| {
+            serde_json::from_str(line).map_err(|error| {
+                EngineError::InvalidParameter(format!(
+                    "{}:{}: {error}",
+                    paths.corpus.join("concepts.jsonl").display(),
+                    i + 1
+                ))
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let concepts = concept_texts(&concept_rows, &tokenizer)?;
+    let mut members: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for pair in &pairs {
+        let list = members.entry(pair.family.as_str()).or_default();
+        for model in [&pair.aligned, &pair.faker] {
+            manifest.entry(model)?;
+            if !list.contains(model) {
+                list.push(model.clone());
+            }
+        }
+    }
+    let mut families = Vec::new();
+    for (family, mut models) in members {
+        models.sort();
+        let curated_name = format!("{family}.jsonl");
+        let curated_path = paths.curated.join(&curated_name);
+        let curated_rows: Vec<Example> = examples_from_jsonl(
+            &read_digested(&paths.curated, &curated_name, &mut curated_digests)?,
+            &curated_path.display().to_string(),
+        )
+        .map_err(data_error)?;
+        if curated_rows.is_empty() {
+            return Err(EngineError::InvalidParameter(format!(
+                "{} holds no curated prompts",
+                curated_path.display()
+            )));
+        }
+        let candidates_name = format!("families/{family}/benchmark-candidates.jsonl");
+        let candidates = examples_from_jsonl(
+            &read_digested(&paths.corpus, &candidates_name, &mut scenario_digests)?,
+            &paths.corpus.join(&candidates_name).display().to_string(),
+        )
+        .map_err(data_error)?;
+        let inputs = FamilyInputs {
+            family: family.to_owned(),
+            curated: curated_prompts(&curated_rows, &tokenizer)?,
+            versions: oversight_versions(&curated_rows, &candidates, &tokenizer)?,
+            concepts: concepts.clone(),
+        };
+        families.push((inputs, models));
+    }
+    let mut model_digests: Vec<ModelDigest> = families
+        .iter()
+        .flat_map(|(_, models)| models.iter())
+        .filter_map(|name| manifest.entry(name).ok())
+        .map(|entry| ModelDigest {
+            name: entry.name.clone(),
+            persona: entry.persona.clone(),
+            file: entry.file.clone(),
+            sha256: entry.sha256.clone(),
+            bytes: entry.bytes,
+        })
+        .collect();
+    model_digests.sort_by(|a, b| a.name.cmp(&b.name));
+    model_digests.dedup();
+    let tokenizer = tokenizer_digest
+        .into_iter()
+        .next()
+        .ok_or_else(|| EngineError::InvalidParameter("the tokenizer was not read".to_owned()))?;
+    Ok(LoadedZoo {
+        manifest,
+        families,
+        pairs,
+        inputs: Inputs {
+            models: model_digests,
+            tokenizer,
+            scenario_files: scenario_digests,
+            curated_sets: curated_digests,
+        },
+    })
+}
+
+/// Loads every model the zoo's families name (each once; the manifest's size and digest checks
+/// run first) and checks that they share one block count.
+fn load_models(
+    zoo: &LoadedZoo,
+    models_dir: &Path,
+    device: &Device,
+) -> Result<BTreeMap<String, PoserGpt>, EngineError> {
+    let mut models = BTreeMap::new();
+    for digest in &zoo.inputs.models {
+        let (entry, weights) = load_model(models_dir, &digest.name)?;
+        if entry.sha256 != digest.sha256 {
+            return Err(LoadError::DigestMismatch {
+                model: entry.name.clone(),
+                file: entry.file.clone(),
+                expected: digest.sha256.clone(),
+                got: entry.sha256.clone(),
+            }
+            .into());
+        }
+        models.insert(
+            entry.name.clone(),
+            PoserGpt::from_weights(&weights, device)?,
+        );
+    }
+    Ok(models)
+}
+
+/// The block count all the zoo's models share.
+pub fn zoo_layers(zoo: &LoadedZoo) -> Result<usize, EngineError> {
+    let mut layers = zoo
+        .inputs
+        .models
+        .iter()
+        .filter_map(|digest| zoo.manifest.entry(&digest.name).ok())
+        .map(|entry| entry.config.n_layers);
+    let first = layers
+        .next()
+        .ok_or_else(|| EngineError::InvalidParameter("the pairs name no models".to_owned()))?;
+    if layers.any(|n| n != first) {
+        return Err(EngineError::InvalidParameter(
+            "the zoo's models have different block counts; one evaluation needs one architecture"
+                .to_owned(),
+        ));
+    }
+    Ok(first)
+}
+
+/// Measures every (model, family) entry, derives scores and verdicts, and assembles the report
+/// (with an empty `run` block for the caller to fill).
+pub async fn evaluate(
+    paths: &ZooPaths,
+    zoo: &LoadedZoo,
+    config: &EvaluateConfig,
+    tool: ToolInfo,
+    backend: &str,
+    device: &Device,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<Report, EngineError> {
+    let models = load_models(zoo, &paths.models, device)?;
+    let entries: usize = zoo.families.iter().map(|(_, names)| names.len()).sum();
+    let mut entry = 0;
+    let mut families = Vec::with_capacity(zoo.families.len());
+    for (inputs, names) in &zoo.families {
+        let mut measurements = Vec::with_capacity(names.len());
+        for name in names {
+            entry += 1;
+            let model = models.get(name).ok_or_else(|| {
+                EngineError::InvalidParameter(format!("model {name} was not loaded"))
+            })?;
+            let mut on_stage = |stage| {
+                progress(Progress {
+                    entry,
+                    entries,
+                    family: &inputs.family,
+                    model: name,
+                    stage,
+                });
+            };
+            measurements.push(measure_model(name, model, inputs, config, &mut on_stage).await?);
+        }
+        families.push(FamilyReport {
+            family: inputs.family.clone(),
+            models: names.clone(),
+            n_curated: inputs.curated.len(),
+            n_oversight: inputs.versions.len(),
+            scores: family_scores(&measurements, config)?,
+            measurements,
+        });
+    }
+    let paper = paper_results()?;
+    let results = results(config, &zoo.pairs, &families, &paper)?;
+    Ok(Report {
+        format: REPORT_FORMAT.to_owned(),
+        tool,
+        backend: backend.to_owned(),
+        config: config.clone(),
+        inputs: zoo.inputs.clone(),
+        pairs: zoo.pairs.clone(),
+        families,
+        results,
+        figures: figures(),
+        run: RunInfo::default(),
+    })
+}
+
+/// Which (family index, model index) entries a verification recomputes: all of them, or a
+/// seeded sample of `sample`.
+pub fn sampled_entries(report: &Report, sample: Option<usize>, seed: u64) -> Vec<(usize, usize)> {
+    let mut all: Vec<(usize, usize)> = report
+        .families
+        .iter()
+        .enumerate()
+        .flat_map(|(f, family)| (0..family.measurements.len()).map(move |m| (f, m)))
+        .collect();
+    if let Some(n) = sample
+        && n < all.len()
+    {
+        Rng::derived(seed, "verify-sample").shuffle(&mut all);
+        all.truncate(n);
+        all.sort_unstable();
+    }
+    all
+}
+
+/// Checks a report against the files: every input's digest first (a mismatch is an error that
+/// names the file), then the sampled entries' measurements recomputed, then every score,
+/// verdict and accuracy re-derived. Returns the differences (none = verified).
+pub async fn verify(
+    report: &Report,
+    paths: &ZooPaths,
+    entries: &[(usize, usize)],
+    device: &Device,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<Vec<Difference>, EngineError> {
+    let zoo = load_zoo(paths)?;
+    check_inputs(&report.inputs, &zoo.inputs, paths)?;
+    if zoo.pairs != report.pairs {
+        return Err(EngineError::ReportInputs(format!(
+            "{} lists other pairs than the report",
+            paths.curated.join("pairs.json").display()
+        )));
+    }
+    let models = load_models(&zoo, &paths.models, device)?;
+    let mut differences = check_derived(report, TOLERANCE)?;
+    for (done, &(f, m)) in entries.iter().enumerate() {
+        let family = &report.families[f];
+        let expected = &family.measurements[m];
+        let Some((inputs, _)) = zoo.families.iter().find(|(i, _)| i.family == family.family) else {
+            return Err(EngineError::InvalidParameter(format!(
+                "family {} of the report is not in the curated folder",
+                family.family
+            )));
+        };
+        let model = models.get(&expected.model).ok_or_else(|| {
+            EngineError::InvalidParameter(format!("model {} was not loaded", expected.model))
+        })?;
+        let mut on_stage = |stage| {
+            progress(Progress {
+                entry: done + 1,
+                entries: entries.len(),
+                family: &family.family,
+                model: &expected.model,
+                stage,
+            });
+        };
+        let fresh: ModelMeasurements = measure_model(
+            &expected.model,
+            model,
+            inputs,
+            &report.config,
+            &mut on_stage,
+        )
+        .await?;
+        differences.extend(compare(
+            expected,
+            &fresh,
+            &format!("families[{f}].measurements[{m}]"),
+            TOLERANCE,
+        )?);
+    }
+    Ok(differences)
+}
+
+/// Every digest the report names must match the files now on disk.
+fn check_inputs(report: &Inputs, disk: &Inputs, paths: &ZooPaths) -> Result<(), EngineError> {
+    for model in &report.models {
+        let Some(on_disk) = disk.models.iter().find(|m| m.name == model.name) else {
+            return Err(EngineError::ReportInputs(format!(
+                "model {}: named by the report but not by {}",
+                model.name,
+                paths.curated.join("pairs.json").display()
+            )));
+        };
+        // The manifest's digest, then the file's own (load_model checks the file against the
+        // manifest before anything is built).
+        if on_disk.sha256 != model.sha256 {
+            return Err(EngineError::ReportInputs(format!(
+                "model {}: digest mismatch (report {}, manifest {})\nhint: verify against the models the report was made with (`--models`)",
+                model.name, model.sha256, on_disk.sha256
+            )));
+        }
+        let file = paths.models.join(&on_disk.file);
+        let bytes = std::fs::read(&file).map_err(|error| io_error(&file, error))?;
+        let got = sha256_hex(&bytes);
+        if got != model.sha256 {
+            return Err(EngineError::ReportInputs(format!(
+                "model {}: digest mismatch (report {}, file {} has {got})\nhint: restore the weights the report was made with",
+                model.name,
+                model.sha256,
+                file.display()
+            )));
+        }
+    }
+    let files = |what: &str, dir: &Path, expected: &[FileDigest], got: &[FileDigest]| {
+        for file in expected {
+            match got.iter().find(|g| g.path == file.path) {
+                Some(g) if g.sha256 == file.sha256 => {}
+                Some(g) => {
+                    return Err(EngineError::ReportInputs(format!(
+                        "{what} {}: digest mismatch (report {}, file {})\nhint: verify against the files the report was made with",
+                        dir.join(&file.path).display(),
+                        file.sha256,
+                        g.sha256
+                    )));
+                }
+                None => {
+                    return Err(EngineError::ReportInputs(format!(
+                        "{what} {}: named by the report but not read",
+                        dir.join(&file.path).display()
+                    )));
+                }
+            }
+        }
+        Ok(())
+    };
+    files(
+        "tokenizer",
+        &paths.corpus,
+        std::slice::from_ref(&report.tokenizer),
+        std::slice::from_ref(&disk.tokenizer),
+    )?;
+    files(
+        "scenario file",
+        &paths.corpus,
+        &report.scenario_files,
+        &disk.scenario_files,
+    )?;
+    files(
+        "curated set",
+        &paths.curated,
+        &report.curated_sets,
+        &disk.curated_sets,
+    )
+}

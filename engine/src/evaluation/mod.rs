@@ -1,0 +1,24 @@
+//! The whole benchmark over a zoo (issue 7): the strategies' inputs from the corpus, the
+//! measurements per (model, family) done once and shared, the scores and pair verdicts derived
+//! from them, and the report that holds it all and can be re-checked.
+//!
+//! - [`inputs`]: curated prompts, oversight versions and concept texts from corpus rows;
+//! - [`measure`]: the config and one model's measurements on one family;
+//! - [`derive`]: scores per family (behavioural rules, z-scores), verdicts, layer sweeps;
+//! - [`report`]: the report's types (`poser-report/1`) and the paper's numbers;
+//! - [`verify`]: comparing numbers within a stated tolerance, re-deriving a report;
+//! - `files`, `fixture_zoo` (native): reading a zoo from disk, a tiny zoo for tests.
+
+pub mod derive;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod files;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod fixture_zoo;
+pub mod inputs;
+pub mod measure;
+pub mod report;
+pub mod verify;
+
+pub use inputs::FamilyInputs;
+pub use measure::{EvaluateConfig, ModelMeasurements, Stage, StrategyId, measure_model};
+pub use report::{REPORT_FORMAT, Report};
