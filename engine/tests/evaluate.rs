@@ -46,7 +46,7 @@ impl std::ops::Deref for Fixture {
 fn fixture(name: &str) -> Fixture {
     let dir = std::env::temp_dir().join(format!("poser-evaluate-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let zoo = write_fixture_zoo(&corpus(), &dir, 2, 6).unwrap();
+    let zoo = write_fixture_zoo(&corpus(), &dir, 2, 6, None).unwrap();
     Fixture {
         paths: ZooPaths {
             models: zoo.models,

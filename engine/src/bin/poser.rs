@@ -207,6 +207,16 @@ mod cli {
             /// The corpus the curated sets are taken from.
             #[arg(long, default_value = "scenarios/generated")]
             corpus: PathBuf,
+            /// Models per persona.
+            #[arg(long, default_value_t = 2)]
+            checkpoints: u32,
+            /// Scenarios per family (each gives a level-0 and a good-oversight curated prompt).
+            #[arg(long, default_value_t = 6)]
+            scenarios: usize,
+            /// Models of the real zoo's dimensions (8 blocks, d_model 64) instead of tiny ones,
+            /// to time an evaluation.
+            #[arg(long)]
+            zoo_size: bool,
         },
         /// Write the fixture model set (seeded random weights, int8, manifest) used by tests.
         Fixtures {
@@ -532,7 +542,13 @@ mod cli {
                 let device = make_device(kind)?;
                 evaluate::run_verify(&file, &zoo.paths(), sample, seed, &device, kind.as_str())
             }
-            Command::FixtureZoo { out, corpus } => evaluate::run_fixture_zoo(&corpus, &out),
+            Command::FixtureZoo {
+                out,
+                corpus,
+                checkpoints,
+                scenarios,
+                zoo_size,
+            } => evaluate::run_fixture_zoo(&corpus, &out, checkpoints, scenarios, zoo_size),
             Command::FineTune {
                 model,
                 spec,

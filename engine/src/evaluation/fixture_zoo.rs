@@ -47,12 +47,15 @@ fn write_error(path: &Path, error: impl std::fmt::Display) -> EngineError {
 }
 
 /// Writes the fixture zoo into `out/models` and `out/curated`: `checkpoints` models per persona
-/// and `scenarios` scenarios (their level-0 and good-oversight versions) per family.
+/// and `scenarios` scenarios (their level-0 and good-oversight versions) per family. `config`
+/// overrides [`fixture_zoo_config`] (its vocabulary is always the tokenizer's), e.g. to time
+/// models of the zoo's real size.
 pub fn write_fixture_zoo(
     corpus: &Path,
     out: &Path,
     checkpoints: u32,
     scenarios: usize,
+    config: Option<ModelConfig>,
 ) -> Result<FixtureZoo, EngineError> {
     let read = |path: PathBuf| {
         std::fs::read_to_string(&path).map_err(|error| {
@@ -61,7 +64,10 @@ pub fn write_fixture_zoo(
     };
     let tokenizer = WordLevelTokenizer::from_json(&read(corpus.join("tokenizer.json"))?)
         .map_err(|error| EngineError::InvalidParameter(error.to_string()))?;
-    let config = fixture_zoo_config(tokenizer.vocab_size());
+    let config = ModelConfig {
+        d_vocab: tokenizer.vocab_size(),
+        ..config.unwrap_or_else(|| fixture_zoo_config(tokenizer.vocab_size()))
+    };
     let mut set = Vec::new();
     for (p, persona) in FIXTURE_PERSONAS.iter().enumerate() {
         for checkpoint in 0..checkpoints {

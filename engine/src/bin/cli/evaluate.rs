@@ -315,8 +315,16 @@ pub fn run_verify(
 }
 
 /// `poser fixture-zoo`.
-pub fn run_fixture_zoo(corpus: &Path, out: &Path) -> Result<(), String> {
-    let zoo = write_fixture_zoo(corpus, out, 2, 6).map_err(|error| error.to_string())?;
+pub fn run_fixture_zoo(
+    corpus: &Path,
+    out: &Path,
+    checkpoints: u32,
+    scenarios: usize,
+    zoo_size: bool,
+) -> Result<(), String> {
+    let config = zoo_size.then(poser_engine::model::ModelConfig::default);
+    let zoo = write_fixture_zoo(corpus, out, checkpoints, scenarios, config)
+        .map_err(|error| error.to_string())?;
     eprintln!(
         "wrote {} and {}\nhint: poser evaluate --models {} --curated {} --corpus {}",
         zoo.models.display(),
