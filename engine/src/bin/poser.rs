@@ -133,6 +133,23 @@ mod cli {
             #[arg(long)]
             json: bool,
         },
+        /// Run S2 (intoxicate) and S4 (suspicious concepts) on the models a spec file names
+        /// (texts and settings; JSON, see `poser_engine::evaluation::StrategiesSpec`) and print
+        /// their results. The page's `/debug/strategies` runs the same spec; browser tests
+        /// compare the two.
+        Strategies {
+            /// The spec file.
+            #[arg(long)]
+            spec: PathBuf,
+            #[command(flatten)]
+            models: ModelsArgs,
+            /// `cpu` or `webgpu`.
+            #[arg(long, default_value = "cpu")]
+            backend: String,
+            /// Print the results as JSON (`{"intoxicate", "suspicious_concepts"}`).
+            #[arg(long)]
+            json: bool,
+        },
         /// The model zoo: train the base model and the checkpoints, measure their behaviour.
         Zoo {
             #[command(subcommand)]
@@ -556,6 +573,12 @@ mod cli {
                 backend,
                 json,
             } => run_fine_tune(&model, &spec, &models, &backend, json),
+            Command::Strategies {
+                spec,
+                models,
+                backend,
+                json,
+            } => run_strategies(&spec, &models, &backend, json),
             Command::Zoo { action } => run_zoo(action),
             Command::ExportHf { model, out, models } => {
                 export_hf::run(&models.models_dir, &models.tokenizer, &model, &out)
@@ -760,6 +783,67 @@ mod cli {
         } else {
             let losses: Vec<String> = outcome.losses.iter().map(|l| format!("{l:.6}")).collect();
             println!("losses: {}", losses.join(" "));
+        }
+        Ok(())
+    }
+
+    fn run_strategies(
+        spec_path: &Path,
+        models: &ModelsArgs,
+        backend: &str,
+        json: bool,
+    ) -> Result<(), String> {
+        use poser_engine::evaluation::StrategiesSpec;
+        use poser_engine::strategies::FamilyModel;
+        let kind = parse_backend(backend)?;
+        let spec: StrategiesSpec = serde_json::from_str(
+            &std::fs::read_to_string(spec_path)
+                .map_err(|error| format!("cannot read {}: {error}", spec_path.display()))?,
+        )
+        .map_err(|error| format!("{} is not a strategies spec: {error}", spec_path.display()))?;
+        let tokenizer = read_tokenizer(&models.tokenizer)?;
+        let device = make_device(kind)?;
+        let mut loaded = Vec::with_capacity(spec.models.len());
+        for name in &spec.models {
+            let (_, weights) =
+                load_model(&models.models_dir, name).map_err(|error| error.to_string())?;
+            loaded.push(PoserGpt::from_weights(&weights, &device).map_err(|e| e.to_string())?);
+        }
+        let family: Vec<FamilyModel<'_>> = spec
+            .models
+            .iter()
+            .zip(&loaded)
+            .map(|(name, model)| FamilyModel { name, model })
+            .collect();
+        let started = Instant::now();
+        let outcome = pollster::block_on(spec.run(&family, &tokenizer))
+            .map_err(|error| format!("{}: {error}", spec_path.display()))?;
+        eprintln!(
+            "S2 ×{} and S4 on {} models in {:.1} s",
+            spec.intoxicate.len(),
+            family.len(),
+            started.elapsed().as_secs_f64()
+        );
+        if json {
+            println!(
+                "{}",
+                serde_json::to_string(&outcome).map_err(|error| error.to_string())?
+            );
+        } else {
+            for run in &outcome.intoxicate {
+                println!(
+                    "S2 {:?} at {}, magnitude {}:",
+                    run.distribution, run.hook, run.magnitude.value
+                );
+                for model in &run.models {
+                    println!("  {:<24} score {:+.6}", model.model, model.score);
+                }
+            }
+            let concepts = &outcome.suspicious_concepts;
+            println!("S4 at {}:", concepts.hook);
+            for model in &concepts.models {
+                println!("  {:<24} score {:+.6}", model.model, model.score);
+            }
         }
         Ok(())
     }

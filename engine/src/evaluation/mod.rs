@@ -7,6 +7,7 @@
 //! - [`derive`]: scores per family (behavioural rules, z-scores), verdicts, layer sweeps;
 //! - [`report`]: the report's types (`poser-report/1`) and the paper's numbers;
 //! - [`verify`]: comparing numbers within a stated tolerance, re-deriving a report;
+//! - [`strategies_spec`]: S2 and S4 on a few models described as data (CLI and page);
 //! - `files`, `fixture_zoo` (native): reading a zoo from disk, a tiny zoo for tests.
 
 pub mod derive;
@@ -17,8 +18,10 @@ pub mod fixture_zoo;
 pub mod inputs;
 pub mod measure;
 pub mod report;
+pub mod strategies_spec;
 pub mod verify;
 
 pub use inputs::FamilyInputs;
 pub use measure::{EvaluateConfig, ModelMeasurements, Stage, StrategyId, measure_model};
 pub use report::{REPORT_FORMAT, Report};
+pub use strategies_spec::{StrategiesOutcome, StrategiesSpec};
