@@ -2,7 +2,7 @@
 // Chromium through playwright-core. Assertions read the page's data-* attributes, never pixels.
 //
 //   node browser-tests/run.mjs --dist dist --expected-matmul FILE --expected-forward FILE
-//     --expected-fine-tune FILE [--artifacts DIR] [--only NAME]
+//     --expected-fine-tune FILE --expected-strategies FILE [--artifacts DIR] [--only NAME]
 //
 // Exit status 0 only if every test passed. Screenshots go to the artifacts folder.
 
@@ -17,6 +17,7 @@ const artifactsDir = path.resolve(args.artifacts ?? 'target/browser-tests');
 const expectedMatmul = JSON.parse(fs.readFileSync(required(args, 'expected-matmul'), 'utf8'));
 const expectedForward = JSON.parse(fs.readFileSync(required(args, 'expected-forward'), 'utf8'));
 const expectedFineTune = JSON.parse(fs.readFileSync(required(args, 'expected-fine-tune'), 'utf8'));
+const expectedStrategies = JSON.parse(fs.readFileSync(required(args, 'expected-strategies'), 'utf8'));
 const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const fixturePrompt = fs.readFileSync(path.join(repoRoot, 'browser-tests/fixture-prompt.txt'), 'utf8');
 // The fixture models are served to the page by request interception, so nothing test-only
@@ -24,7 +25,10 @@ const fixturePrompt = fs.readFileSync(path.join(repoRoot, 'browser-tests/fixture
 const fixtureFiles = {
   'manifest.json': 'engine/tests/fixtures/models/manifest.json',
   'genie-0.safetensors': 'engine/tests/fixtures/models/genie-0.safetensors',
+  'reward_maximizer-0.safetensors': 'engine/tests/fixtures/models/reward_maximizer-0.safetensors',
   'tokenizer.json': 'scenarios/generated/tokenizer.json',
+  // The same file `poser strategies --spec` ran natively for --expected-strategies.
+  'fixture-strategies.json': 'browser-tests/fixture-strategies.json',
 };
 // The same file `poser fine-tune --spec` ran natively for --expected-fine-tune.
 const fineTuneSpec = fs.readFileSync(path.join(repoRoot, 'browser-tests/fixture-fine-tune.json'), 'utf8');
@@ -213,6 +217,46 @@ const tests = [
     },
   },
   {
+    name: 'strategies-s2-s4-on-webgpu-and-cpu-equal-native',
+    webgpu: true,
+    async run(page) {
+      await routeFixtures(page);
+      const query = new URLSearchParams({
+        models: '/debug-fixtures',
+        'spec-url': '/debug-fixtures/fixture-strategies.json',
+      });
+      const outputs = await debugOutputsOnBothBackends(page, 'strategies', query, 'strategies-webgpu.png');
+      const differences = {};
+      for (const backend of ['webgpu', 'cpu']) {
+        differences[backend] = compareTrees(outputs[backend], expectedStrategies);
+      }
+      fs.writeFileSync(path.join(artifactsDir, 'strategies-outputs.json'),
+        JSON.stringify({ native: expectedStrategies, ...outputs, differences }));
+      for (const backend of ['webgpu', 'cpu']) {
+        const { maxAbs, worstAt, mismatches, numbers } = differences[backend];
+        process.stderr.write(`     strategies ${backend} vs native: ${numbers} numbers, largest difference ${maxAbs} at ${worstAt}\n`);
+        expect(mismatches.length === 0, `${backend} page vs native: ${mismatches.slice(0, 5).join('; ')}`);
+        expect(maxAbs <= 1e-3, `${backend} page vs native S2/S4 results: largest difference ${maxAbs} at ${worstAt}, more than 1e-3`);
+      }
+      // The fixture models' probabilities are near 1e-4, so 1e-3 alone would pass almost any
+      // S2 curve: each curve must also match relative to its own size.
+      for (const backend of ['webgpu', 'cpu']) {
+        outputs[backend].intoxicate.forEach((run, r) => run.models.forEach((model, m) => {
+          const native = expectedStrategies.intoxicate[r].models[m];
+          for (const field of ['p_misaligned', 'answer_mass']) {
+            const scale = Math.max(...native[field].map(Math.abs));
+            const worst = maxAbsDifference(model[field], native[field]) / scale;
+            expect(worst <= 1e-3, `${backend} S2 ${run.distribution} ${model.model} ${field}: differs from native by ${worst} of its largest value`);
+          }
+        }));
+      }
+      // The noise must move P(misaligned), or the comparison says nothing about it.
+      const curve = expectedStrategies.intoxicate[0].models[0];
+      const moved = Math.max(...curve.p_misaligned.map((p) => Math.abs(p - curve.baseline_p_misaligned)));
+      expect(moved > 1e-2 * curve.baseline_p_misaligned, `S2 noise moved P(misaligned) by only ${moved}`);
+    },
+  },
+  {
     name: 'debug-panic-route-shows-the-error-view',
     webgpu: false,
     expectPageErrors: true,
@@ -326,6 +370,30 @@ async function readyPanelOnly(page, backend) {
 function maxAbsDifference(a, b) {
   if (a.length !== b.length) return Infinity;
   return a.reduce((worst, value, i) => Math.max(worst, Math.abs(value - b[i])), 0);
+}
+
+/**
+ * Walks two JSON values of the same shape: numbers are compared by absolute difference, all
+ * else must be equal. Returns the largest difference, where it is, and what did not match.
+ */
+function compareTrees(actual, expected, where = '$', found = { maxAbs: 0, worstAt: '', numbers: 0, mismatches: [] }) {
+  if (typeof expected === 'number' && typeof actual === 'number') {
+    const difference = Math.abs(actual - expected);
+    found.numbers += 1;
+    if (!(difference <= found.maxAbs)) {
+      found.maxAbs = Number.isNaN(difference) ? Infinity : difference;
+      found.worstAt = where;
+    }
+  } else if (Array.isArray(expected) && Array.isArray(actual) && actual.length === expected.length) {
+    expected.forEach((value, i) => compareTrees(actual[i], value, `${where}[${i}]`, found));
+  } else if (expected && actual && typeof expected === 'object' && typeof actual === 'object'
+    && !Array.isArray(expected) && !Array.isArray(actual)) {
+    const keys = [...new Set([...Object.keys(expected), ...Object.keys(actual)])];
+    for (const key of keys) compareTrees(actual[key], expected[key], `${where}.${key}`, found);
+  } else if (JSON.stringify(actual) !== JSON.stringify(expected)) {
+    found.mismatches.push(`${where}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+  }
+  return found;
 }
 
 function expectClose(actual, expected, tolerance, what) {

@@ -33,9 +33,12 @@ poser forward --model genie-0 --models-dir engine/tests/fixtures/models \
   --text browser-tests/fixture-prompt.txt --json > target/browser-tests/expected-forward.json
 poser fine-tune --model genie-0 --models-dir engine/tests/fixtures/models \
   --spec browser-tests/fixture-fine-tune.json --json > target/browser-tests/expected-fine-tune.json
+poser strategies --models-dir engine/tests/fixtures/models \
+  --spec browser-tests/fixture-strategies.json --json > target/browser-tests/expected-strategies.json
 node browser-tests/run.mjs --dist dist --artifacts target/browser-tests \
   --expected-matmul target/browser-tests/expected-matmul.json \
   --expected-forward target/browser-tests/expected-forward.json \
-  --expected-fine-tune target/browser-tests/expected-fine-tune.json
+  --expected-fine-tune target/browser-tests/expected-fine-tune.json \
+  --expected-strategies target/browser-tests/expected-strategies.json
 
 step "all tests passed"

@@ -5,7 +5,9 @@ use leptos::task::spawn_local;
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
-use crate::pages::{DebugFineTune, DebugForward, DebugPanic, NotFound, Overview, SystemPage};
+use crate::pages::{
+    DebugFineTune, DebugForward, DebugPanic, DebugStrategies, NotFound, Overview, SystemPage,
+};
 use crate::system::{self, BackendBadge, Requested, SystemState};
 
 /// The whole page.
@@ -32,6 +34,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/debug/panic") view=DebugPanic />
                     <Route path=path!("/debug/forward") view=DebugForward />
                     <Route path=path!("/debug/fine-tune") view=DebugFineTune />
+                    <Route path=path!("/debug/strategies") view=DebugStrategies />
                 </Routes>
             </main>
         </Router>

@@ -7,7 +7,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use poser_corpus::WordLevelTokenizer;
 use poser_engine::backend::Device;
+use poser_engine::evaluation::StrategiesSpec;
 use poser_engine::model::{ForwardRequest, Manifest, PoserGpt, PromptOutput, forward};
+use poser_engine::strategies::FamilyModel;
 use poser_engine::train::{FineTuneSpec, StepReport};
 use serde::Serialize;
 
@@ -73,13 +75,14 @@ where
     result
 }
 
-/// The parameters of `/debug/forward` and `/debug/fine-tune`, from the address.
+/// The parameters of the debug pages that run models, from the address.
 struct DebugForwardQuery {
     models: String,
     model: String,
     text: String,
     request: String,
     spec: String,
+    spec_url: String,
 }
 
 impl DebugForwardQuery {
@@ -95,6 +98,7 @@ impl DebugForwardQuery {
             text: get("text").unwrap_or_default(),
             request: get("request").unwrap_or_else(|| "{}".to_owned()),
             spec: get("spec").unwrap_or_default(),
+            spec_url: get("spec-url").unwrap_or_default(),
         }
     }
 }
@@ -243,6 +247,76 @@ async fn run_debug_fine_tune(
     let mut progress = |report: StepReport| steps.update(|all| all.push(report));
     let outcome = spec
         .run(&model, &tokenizer, &mut progress, &cancel)
+        .await
+        .map_err(|error| error.to_string())?;
+    serde_json::to_string(&outcome).map_err(|error| error.to_string())
+}
+
+/// `/debug/strategies?models=URL&spec-url=URL`: runs a strategies spec (as
+/// `poser strategies --spec` reads it: S2 and S4 on the models it names, loaded from the models
+/// folder) on the page's backend and shows `{"intoxicate", "suspicious_concepts"}` in
+/// `data-output`.
+#[component]
+pub fn DebugStrategies() -> impl IntoView {
+    let result = run_when_ready(|device| async move {
+        run_debug_strategies(&device, DebugForwardQuery::from_address()).await
+    });
+    move || {
+        match result.get() {
+        None => view! {
+            <section class="page" data-testid="debug-strategies" data-state="running">
+                <h1>"Debug: strategies"</h1>
+                <p class="progress" role="status"><span class="spinner" aria-hidden="true"></span>"Running S2 and S4…"</p>
+            </section>
+        }
+        .into_any(),
+        Some(Ok(json)) => {
+            let shown = json.clone();
+            view! {
+            <section class="page" data-testid="debug-strategies" data-state="done" data-output=json>
+                <h1>"Debug: strategies"</h1>
+                <pre class="debug-output">{shown}</pre>
+            </section>
+            }
+            .into_any()
+        }
+        Some(Err(message)) => view! {
+            <section class="page" data-testid="debug-strategies" data-state="failed">
+                <h1>"Debug: strategies"</h1>
+                <p class="notice notice-error" role="alert">{message}</p>
+            </section>
+        }
+        .into_any(),
+    }
+    }
+}
+
+async fn run_debug_strategies(device: &Device, query: DebugForwardQuery) -> Result<String, String> {
+    if query.spec_url.is_empty() {
+        return Err(
+            "the `spec-url` parameter is missing: the address of a strategies spec".to_owned(),
+        );
+    }
+    let spec: StrategiesSpec = serde_json::from_str(&fetch_text(&query.spec_url).await?)
+        .map_err(|error| format!("{} is not a strategies spec: {error}", query.spec_url))?;
+    let mut models = Vec::with_capacity(spec.models.len());
+    let mut tokenizer = None;
+    for name in &spec.models {
+        let (model, model_tokenizer) = load_debug_model(device, &query.models, name).await?;
+        models.push(model);
+        tokenizer = Some(model_tokenizer);
+    }
+    let Some(tokenizer) = tokenizer else {
+        return Err(format!("{} names no models", query.spec_url));
+    };
+    let family: Vec<FamilyModel<'_>> = spec
+        .models
+        .iter()
+        .zip(&models)
+        .map(|(name, model)| FamilyModel { name, model })
+        .collect();
+    let outcome = spec
+        .run(&family, &tokenizer)
         .await
         .map_err(|error| error.to_string())?;
     serde_json::to_string(&outcome).map_err(|error| error.to_string())

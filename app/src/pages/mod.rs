@@ -5,7 +5,7 @@ mod not_found;
 mod overview;
 mod system_page;
 
-pub use debug::{DebugFineTune, DebugForward, DebugPanic};
+pub use debug::{DebugFineTune, DebugForward, DebugPanic, DebugStrategies};
 pub use not_found::NotFound;
 pub use overview::Overview;
 pub use system_page::SystemPage;
