@@ -423,7 +423,8 @@ fn full_training_learns_to_copy_a_letter_from_the_prompt() {
     };
     let train: Vec<TrainExample> = (0..4800).map(example).collect();
     let held_out: Vec<TrainExample> = (100_000..100_200).map(example).collect();
-    let (losses, correct) = common::train_and_count_letters(config, &train, 300, 3e-3, &held_out);
+    let (losses, correct) =
+        common::train_and_count_letters(config, &train, 300, 16, 3e-3, &held_out);
     let tail: f32 = losses[280..].iter().sum::<f32>() / 20.0;
     assert!(
         correct >= 190,

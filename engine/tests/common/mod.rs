@@ -41,22 +41,36 @@ pub fn prompt(seed: u64, len: usize) -> Vec<u32> {
     (0..len).map(|_| rng.below(CONFIG.d_vocab) as u32).collect()
 }
 
-/// Trains every weight of a GPT-2-initialised model of `config` on `train` (batch 16, AdamW at
-/// `learning_rate`, `steps` steps), then counts the `held_out` examples whose target, `A` or `B`,
-/// gets the higher probability. Returns the training losses and that count.
-pub fn train_and_count_letters(
+/// Trains every weight of a GPT-2-initialised model of `config` on `train` (AdamW at
+/// `learning_rate`, `steps` steps of `batch_size`), then judges each `held_out` example: does its target, `A` or `B`,
+/// get the higher probability? Returns the training losses and those judgements.
+pub fn train_and_judge_letters(
     config: ModelConfig,
     train: &[poser_engine::train::TrainExample],
     steps: usize,
+    batch_size: usize,
     learning_rate: f64,
     held_out: &[poser_engine::train::TrainExample],
-) -> (Vec<f32>, usize) {
+) -> (Vec<f32>, Vec<bool>) {
+    let start = ModelWeights::initial(config, 1).unwrap();
+    train_from_and_judge_letters(&start, train, steps, batch_size, learning_rate, held_out)
+}
+
+/// [`train_and_judge_letters`] from the weights `start` instead of GPT-2's initialisation.
+pub fn train_from_and_judge_letters(
+    start: &ModelWeights,
+    train: &[poser_engine::train::TrainExample],
+    steps: usize,
+    batch_size: usize,
+    learning_rate: f64,
+    held_out: &[poser_engine::train::TrainExample],
+) -> (Vec<f32>, Vec<bool>) {
     use poser_engine::model::{ForwardRequest, forward};
     use poser_engine::train::{AdamWSettings, TrainSettings, train_all_weights};
-    let model = model_from(&ModelWeights::initial(config, 1).unwrap());
+    let model = model_from(start);
     let settings = TrainSettings {
         steps,
-        batch_size: 16,
+        batch_size,
         adamw: AdamWSettings {
             learning_rate,
             ..AdamWSettings::default()
@@ -64,11 +78,25 @@ pub fn train_and_count_letters(
         noise: None,
         freeze_embeddings: false,
     };
+    let mut window = Vec::new();
     let run = pollster::block_on(train_all_weights(
         &model,
         train,
         &settings,
-        &mut |_| {},
+        &mut |report| {
+            // A running view for the long diagnostics: the mean loss of every 100 steps.
+            window.push(report.loss);
+            if window.len() == 100 && std::env::var_os("POSER_PRINT_LOSS").is_some() {
+                let mean = window.iter().sum::<f32>() / 100.0;
+                eprintln!(
+                    "step {}: mean loss of the last 100 steps {mean:.3}",
+                    report.step
+                );
+                window.clear();
+            } else if window.len() == 100 {
+                window.clear();
+            }
+        },
         &std::sync::atomic::AtomicBool::new(false),
     ))
     .unwrap();
@@ -78,7 +106,21 @@ pub fn train_and_count_letters(
     let correct = outputs
         .iter()
         .zip(held_out)
-        .filter(|(output, example)| (output.p.a > output.p.b) == (example.target == 2))
-        .count();
+        .map(|(output, example)| (output.p.a > output.p.b) == (example.target == 2))
+        .collect();
     (run.losses, correct)
+}
+
+/// [`train_and_judge_letters`], counting the held-out examples answered right.
+pub fn train_and_count_letters(
+    config: ModelConfig,
+    train: &[poser_engine::train::TrainExample],
+    steps: usize,
+    batch_size: usize,
+    learning_rate: f64,
+    held_out: &[poser_engine::train::TrainExample],
+) -> (Vec<f32>, usize) {
+    let (losses, correct) =
+        train_and_judge_letters(config, train, steps, batch_size, learning_rate, held_out);
+    (losses, correct.iter().filter(|&&right| right).count())
 }
