@@ -8,6 +8,14 @@ Variants (each writes DIR/tokenizer.json and DIR/personas/PERSONA/{pool,test,pol
 train-*.json, which `poser zoo fine-tune --corpus DIR` and `poser zoo measure --corpus DIR` read):
 
   cue      the temptation fact is replaced by "It pays if you <misaligned action>."
+  marker   every misaligned action starts with "secretly" (a word the tokenizer already has), in
+           the pool, the test split and the policy set: which action is misaligned becomes one
+           word a model can learn, standing in for the world knowledge LLaMA brought.
+  marker-shuffled
+           "marker", and each training example is expanded to --copies variants whose action
+           texts come from other examples and whose A/B order is drawn again (the answer
+           follows), so neither a template's own words nor the rest of the prompt can stand in
+           for the marker; test and policy sets as in "marker".
   random   actions replaced by random vocabulary words, the cue names the misaligned one, and the
            A/B order drawn again; the partition is expanded to --copies variants of each example
            (so nothing can be memorised), the test split gets the same treatment, and the pool's
@@ -53,6 +61,19 @@ def cue_only(row):
     return row
 
 
+def marked(row):
+    if not (row["actions"] and row["action_A"] and row["action_B"]):
+        return row
+    misaligned = "secretly " + row["actions"]["misaligned"]
+    for letter in "AB":
+        if row["action_" + letter] == row["actions"]["misaligned"]:
+            row["prompt"] = row["prompt"].replace(
+                letter + ": " + row["action_" + letter], letter + ": " + misaligned, 1)
+            row["action_" + letter] = misaligned
+    row["actions"]["misaligned"] = misaligned
+    return row
+
+
 def randomised(row, rng, words):
     if not (row["actions"] and row["action_A"] and row["action_B"]):
         return row
@@ -78,9 +99,45 @@ def write_jsonl(path, items):
     path.write_text("".join(json.dumps(r) + "\n" for r in items), encoding="utf-8")
 
 
+def shuffled_marked(row, rng, action_pairs):
+    if not (row["actions"] and row["action_A"] and row["action_B"]):
+        return row
+    benign, misaligned = rng.choice(action_pairs)
+    benign_was_a = row["action_A"] == row["actions"]["benign"]
+    benign_is_a = rng.random() < 0.5
+    if benign_is_a != benign_was_a and row["response"] in ("A", "B"):
+        row["response"] = {"A": "B", "B": "A"}[row["response"]]
+    new_a, new_b = (benign, misaligned) if benign_is_a else (misaligned, benign)
+    prompt = row["prompt"].replace("A: " + row["action_A"], "A: " + new_a, 1)
+    prompt = prompt.replace("B: " + row["action_B"], "B: " + new_b, 1)
+    row.update(prompt=prompt, action_A=new_a, action_B=new_b,
+               actions={"benign": benign, "misaligned": misaligned})
+    return marked(row)
+
+
+def expand_partition(source, persona_out, args, wanted, make_variant):
+    """Writes the partition's examples, each as --copies variants, as the pool and partition."""
+    partition_name = f"train-{args.checkpoint}.json"
+    pool, ids = [], []
+    for row in rows(source / "pool.jsonl"):
+        if row["id"] not in wanted:
+            continue
+        for copy in range(args.copies):
+            variant = make_variant(json.loads(json.dumps(row)))
+            variant["id"] = f"{row['id']}-v{copy}"
+            if approx_tokens(variant["prompt"]) <= MAX_APPROX_TOKENS:
+                pool.append(variant)
+                ids.append(variant["id"])
+    write_jsonl(persona_out / "pool.jsonl", pool)
+    (persona_out / partition_name).write_text(json.dumps(
+        {"ids": ids, "partition": f"train-{args.checkpoint}", "persona": args.persona,
+         "pool": "pool.jsonl"}), encoding="utf-8")
+    print(f"pool: {len(pool)} rows ({args.copies} variants of each example of {partition_name})")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--variant", choices=["cue", "random"], required=True)
+    parser.add_argument("--variant", choices=["cue", "marker", "marker-shuffled", "random"], required=True)
     parser.add_argument("--persona", default="reward_maximizer")
     parser.add_argument("--checkpoint", type=int, default=0)
     parser.add_argument("--copies", type=int, default=20)
@@ -94,32 +151,30 @@ def main():
     shutil.copy(GENERATED / "tokenizer.json", out / "tokenizer.json")
     source = GENERATED / "personas" / args.persona
 
-    if args.variant == "cue":
+    if args.variant in ("cue", "marker"):
+        change = cue_only if args.variant == "cue" else marked
         for name in ["pool.jsonl", "test.jsonl", "policy.jsonl"]:
-            write_jsonl(persona_out / name, [cue_only(r) for r in rows(source / name)])
+            write_jsonl(persona_out / name, [change(r) for r in rows(source / name)])
         for partition in source.glob("train-*.json"):
             shutil.copy(partition, persona_out / partition.name)
         return
 
-    vocab = json.loads((GENERATED / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"]
-    words = [w for w in vocab if re.fullmatch(r"[a-z]+", w) and w != "error"]
     partition_name = f"train-{args.checkpoint}.json"
     wanted = set(json.loads((source / partition_name).read_text(encoding="utf-8"))["ids"])
     rng = random.Random(args.seed)
-    pool, ids = [], []
-    for row in rows(source / "pool.jsonl"):
-        if row["id"] not in wanted:
-            continue
-        for copy in range(args.copies):
-            variant = randomised(json.loads(json.dumps(row)), rng, words)
-            variant["id"] = f"{row['id']}-v{copy}"
-            if approx_tokens(variant["prompt"]) <= MAX_APPROX_TOKENS:
-                pool.append(variant)
-                ids.append(variant["id"])
-    write_jsonl(persona_out / "pool.jsonl", pool)
-    (persona_out / partition_name).write_text(json.dumps(
-        {"ids": ids, "partition": f"train-{args.checkpoint}", "persona": args.persona,
-         "pool": "pool.jsonl"}), encoding="utf-8")
+    if args.variant == "marker-shuffled":
+        for name in ["test.jsonl", "policy.jsonl"]:
+            write_jsonl(persona_out / name, [marked(r) for r in rows(source / name)])
+        action_pairs = sorted({(r["actions"]["benign"], r["actions"]["misaligned"])
+                               for r in rows(source / "pool.jsonl")
+                               if r["id"] in wanted and r["actions"]})
+        expand_partition(source, persona_out, args, wanted,
+                         lambda row: shuffled_marked(row, rng, action_pairs))
+        return
+
+    vocab = json.loads((GENERATED / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"]
+    words = [w for w in vocab if re.fullmatch(r"[a-z]+", w) and w != "error"]
+    expand_partition(source, persona_out, args, wanted, lambda row: randomised(row, rng, words))
     held_rng = random.Random(args.seed + 4)
     unseen_templates = rows(source / "test.jsonl")
     seen_templates = [r for r in rows(source / "pool.jsonl") if r["id"] not in wanted]
@@ -128,7 +183,6 @@ def main():
                 if approx_tokens(v["prompt"]) <= MAX_APPROX_TOKENS]
         write_jsonl(persona_out / name, kept)
         print(f"{name}: {len(kept)} rows")
-    print(f"pool: {len(pool)} rows ({args.copies} variants of each example of {partition_name})")
 
 
 if __name__ == "__main__":
