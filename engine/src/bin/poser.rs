@@ -27,6 +27,7 @@ mod cli {
     mod bench;
     mod evaluate;
     mod export_hf;
+    mod provenance;
     mod zoo;
 
     #[derive(Parser)]
@@ -743,6 +744,14 @@ mod cli {
         Ok(())
     }
 
+    /// Reads a JSON spec file; `what` names the kind in the error ("a fine-tuning spec").
+    fn read_spec<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+        serde_json::from_str(&text)
+            .map_err(|error| format!("{} is not {what}: {error}", path.display()))
+    }
+
     fn run_fine_tune(
         model_name: &str,
         spec_path: &Path,
@@ -752,11 +761,7 @@ mod cli {
     ) -> Result<(), String> {
         use poser_engine::train::FineTuneSpec;
         let kind = parse_backend(backend)?;
-        let spec: FineTuneSpec = serde_json::from_str(
-            &std::fs::read_to_string(spec_path)
-                .map_err(|error| format!("cannot read {}: {error}", spec_path.display()))?,
-        )
-        .map_err(|error| format!("{} is not a fine-tuning spec: {error}", spec_path.display()))?;
+        let spec: FineTuneSpec = read_spec(spec_path, "a fine-tuning spec")?;
         let (_, weights) =
             load_model(&models.models_dir, model_name).map_err(|error| error.to_string())?;
         let tokenizer = read_tokenizer(&models.tokenizer)?;
@@ -796,11 +801,7 @@ mod cli {
         use poser_engine::evaluation::StrategiesSpec;
         use poser_engine::strategies::FamilyModel;
         let kind = parse_backend(backend)?;
-        let spec: StrategiesSpec = serde_json::from_str(
-            &std::fs::read_to_string(spec_path)
-                .map_err(|error| format!("cannot read {}: {error}", spec_path.display()))?,
-        )
-        .map_err(|error| format!("{} is not a strategies spec: {error}", spec_path.display()))?;
+        let spec: StrategiesSpec = read_spec(spec_path, "a strategies spec")?;
         let tokenizer = read_tokenizer(&models.tokenizer)?;
         let device = make_device(kind)?;
         let mut loaded = Vec::with_capacity(spec.models.len());

@@ -10,11 +10,11 @@ use super::inputs::FamilyInputs;
 use crate::EngineError;
 use crate::model::{Edit, HookPoint, PoserGpt, PromptCache};
 use crate::strategies::activations::{
-    CuratedPass, LastToken, cosine, curated_subsample, every_resid_post, l2_norm, last_token_pass,
-    mass_mean_direction, mean, subsample,
+    CuratedPass, LastToken, curated_subsample, every_resid_post, l2_norm, last_token_pass,
+    mass_mean_direction, subsample,
 };
-use crate::strategies::attentiveness::OversightRemoval;
 use crate::strategies::attentiveness::{AttentionToFact, AttentivenessConfig, attention_to_fact};
+use crate::strategies::attentiveness::{OversightRemoval, oversight_removal_from_passes};
 use crate::strategies::confidence::{ConfidenceConfig, ConfidenceScore, confidence_from_pass};
 use crate::strategies::decision_speed::{
     DecisionSpeedConfig, DecisionSpeedScore, decision_speed_from_pass,
@@ -385,23 +385,9 @@ pub async fn measure_model(
             })
             .collect::<Result<_, _>>()?;
         if runs(StrategyId::S6c) {
-            let cosine_per_layer: Vec<f64> = (0..n_layers)
-                .map(|layer| {
-                    mean(with.iter().zip(&without).map(|(a, b)| {
-                        match (a.resid.get(layer), b.resid.get(layer)) {
-                            (Some(a), Some(b)) => cosine(a, b),
-                            _ => 0.0,
-                        }
-                    }))
-                })
-                .collect();
-            let change_per_layer: Vec<f64> = cosine_per_layer.iter().map(|c| 1.0 - c).collect();
-            out.s6c = Some(OversightRemoval {
-                model: name.to_owned(),
-                score: mean(change_per_layer.iter().copied()),
-                cosine_per_layer,
-                change_per_layer,
-            });
+            out.s6c = Some(oversight_removal_from_passes(
+                name, &with, &without, n_layers,
+            ));
         }
         let direction_at = |hook: HookPoint| -> Result<&Vec<f32>, EngineError> {
             hook.block()

@@ -11,7 +11,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::activations::{
-    FamilyModel, OversightVersions, cosine, every_resid_post, last_token_pass, mean, subsample,
+    FamilyModel, LastToken, OversightVersions, cosine, every_resid_post, last_token_pass, mean,
+    subsample,
 };
 use crate::EngineError;
 use crate::model::{CaptureRequest, ForwardRequest, HookPoint, Positions, forward};
@@ -159,9 +160,25 @@ pub async fn oversight_removal(
         .collect();
     let with = last_token_pass(model, &with, &hooks).await?;
     let without = last_token_pass(model, &without, &hooks).await?;
-    let cosine_per_layer: Vec<f64> = (0..hooks.len())
+    Ok(oversight_removal_from_passes(
+        family_model.name,
+        &with,
+        &without,
+        hooks.len(),
+    ))
+}
+
+/// S6c from last-token passes over the same scenarios with and without the fact, each holding
+/// the residual after every one of `n_layers` blocks (so a shared pass can serve S6c too).
+pub fn oversight_removal_from_passes(
+    model: &str,
+    with: &[LastToken],
+    without: &[LastToken],
+    n_layers: usize,
+) -> OversightRemoval {
+    let cosine_per_layer: Vec<f64> = (0..n_layers)
         .map(|layer| {
-            mean(with.iter().zip(&without).map(|(a, b)| {
+            mean(with.iter().zip(without).map(|(a, b)| {
                 match (a.resid.get(layer), b.resid.get(layer)) {
                     (Some(a), Some(b)) => cosine(a, b),
                     _ => 0.0,
@@ -170,12 +187,12 @@ pub async fn oversight_removal(
         })
         .collect();
     let change_per_layer: Vec<f64> = cosine_per_layer.iter().map(|c| 1.0 - c).collect();
-    Ok(OversightRemoval {
-        model: family_model.name.to_owned(),
+    OversightRemoval {
+        model: model.to_owned(),
         score: mean(change_per_layer.iter().copied()),
         cosine_per_layer,
         change_per_layer,
-    })
+    }
 }
 
 /// S6c's pair rule: each block votes for the model whose residual changes more. Returns the

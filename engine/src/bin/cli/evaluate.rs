@@ -81,16 +81,6 @@ impl Timer {
     }
 }
 
-fn git_commit() -> String {
-    std::process::Command::new("git")
-        .args(["rev-parse", "HEAD"])
-        .output()
-        .ok()
-        .filter(|output| output.status.success())
-        .and_then(|output| String::from_utf8(output.stdout).ok())
-        .map_or_else(|| "unknown".to_owned(), |text| text.trim().to_owned())
-}
-
 fn host() -> String {
     std::fs::read_to_string("/etc/hostname")
         .map(|name| name.trim().to_owned())
@@ -207,7 +197,7 @@ pub fn run_evaluate(
     let tool = ToolInfo {
         name: "poser".to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
-        git_commit: git_commit(),
+        git_commit: super::provenance::git_commit(),
     };
     let mut report = pollster::block_on(evaluate(
         &args.paths,

@@ -679,17 +679,6 @@ pub fn ship(paths: &ZooPaths, public: &Path, only: Option<&str>) -> Result<(), S
     Ok(())
 }
 
-/// The current commit, for provenance ("unknown" outside a git checkout).
-fn git_commit() -> String {
-    std::process::Command::new("git")
-        .args(["rev-parse", "HEAD"])
-        .output()
-        .ok()
-        .filter(|output| output.status.success())
-        .and_then(|output| String::from_utf8(output.stdout).ok())
-        .map_or_else(|| "unknown".to_owned(), |text| text.trim().to_owned())
-}
-
 /// The zoo card: every model's held-out behaviour against the targets, quantization, training.
 fn zoo_card(entries: &[ModelEntry], recipes: &[ZooRecipe], paths: &ZooPaths) -> String {
     let percent = |rate: f64| format!("{:.1}", rate * 100.0);
@@ -732,7 +721,7 @@ fn zoo_card(entries: &[ModelEntry], recipes: &[ZooRecipe], paths: &ZooPaths) -> 
     let recipe_json = serde_json::to_string_pretty(recipes).unwrap_or_default();
     card.push_str(&format!(
         "\n## Provenance\n\n- command: `poser zoo train --jobs 2 && poser zoo ship`\n- commit: `{}`\n- corpus: `{}` (digests of each partition in `manifest.json`, per model)\n\n```json\n{recipe_json}\n```\n",
-        git_commit(),
+        super::provenance::git_commit(),
         paths.corpus.display()
     ));
     card
