@@ -69,6 +69,34 @@ pub struct Example {
     pub variant: String,
 }
 
+impl Example {
+    /// The same scenario with its two actions shown in the other order (`A` becomes `B`), the
+    /// answer following its action; `None` for a prompt without both action lines. The A/B
+    /// order is drawn once per scenario, so a training set that holds only one order lets a
+    /// model tie the rest of the prompt to a letter; training on both takes that shortcut away.
+    pub fn with_actions_swapped(&self) -> Option<Example> {
+        let (a, b) = (self.action_a.as_ref()?, self.action_b.as_ref()?);
+        let shown = format!("A: {a}\nB: {b}\n");
+        if self.prompt.matches(&shown).count() != 1 {
+            return None;
+        }
+        let swap_letter = |answer: &str| match answer {
+            "A" => "B".to_string(),
+            "B" => "A".to_string(),
+            other => other.to_string(),
+        };
+        Some(Example {
+            action_a: Some(b.clone()),
+            action_b: Some(a.clone()),
+            prompt: self.prompt.replace(&shown, &format!("A: {b}\nB: {a}\n")),
+            response: swap_letter(&self.response),
+            faker_response: self.faker_response.as_deref().map(swap_letter),
+            id: format!("{}-swapped", self.id),
+            ..self.clone()
+        })
+    }
+}
+
 /// Serialises rows as JSON Lines (compact, `\n` after every row).
 pub fn to_jsonl<T: Serialize>(rows: &[T], what: &str) -> Result<String, CorpusError> {
     let mut out = String::new();
@@ -152,4 +180,57 @@ pub struct ConceptText {
     pub response: String,
     /// The bare text.
     pub text: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool_rows() -> Vec<Example> {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../scenarios/generated/personas/reward_maximizer/pool.jsonl"
+        );
+        let text = std::fs::read_to_string(path).expect("the generated pool is committed");
+        examples_from_jsonl(&text, path).expect("the pool parses")
+    }
+
+    #[test]
+    fn swapping_the_actions_moves_the_answer_with_its_action() {
+        let rows = pool_rows();
+        let mut swapped_any = false;
+        for row in rows
+            .iter()
+            .filter(|r| r.response == "A" || r.response == "B")
+        {
+            let Some(swapped) = row.with_actions_swapped() else {
+                continue;
+            };
+            swapped_any = true;
+            assert_ne!(swapped.response, row.response, "{}", row.id);
+            let chosen = |e: &Example| {
+                if e.response == "A" {
+                    e.action_a.clone()
+                } else {
+                    e.action_b.clone()
+                }
+            };
+            assert_eq!(
+                chosen(&swapped),
+                chosen(row),
+                "{}: the answer lost its action",
+                row.id
+            );
+            let back = swapped.with_actions_swapped().expect("swaps back");
+            assert_eq!(back.prompt, row.prompt);
+            assert_eq!(back.response, row.response);
+        }
+        assert!(swapped_any);
+        let error_rows: Vec<&Example> = rows.iter().filter(|r| r.response == "error").collect();
+        for row in error_rows {
+            if let Some(swapped) = row.with_actions_swapped() {
+                assert_eq!(swapped.response, "error");
+            }
+        }
+    }
 }

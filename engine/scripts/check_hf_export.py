@@ -84,11 +84,18 @@ def main():
                 cwd=ROOT, check=True)
             model = GPT2LMHeadModel.from_pretrained(export, torch_dtype=torch.float32).eval()
             tokenizer = AutoTokenizer.from_pretrained(export)
+            origin = json.loads((export / "config.json").read_text())["poser_position_origin"]
             rows = []
             for prompt in prompts:
                 ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+                # Where positions count back from the answer (the zoo's models), a prompt of n
+                # tokens sits at n_ctx - n .. n_ctx: pass them, as transformers counts from 0.
+                n_ctx = model.config.n_positions
+                first = n_ctx - len(ids) if origin == "end" else 0
+                positions = torch.arange(first, first + len(ids)).unsqueeze(0)
                 with torch.no_grad():
-                    logits = model(torch.tensor([ids])).logits[0, -1].to(torch.float64)
+                    logits = model(torch.tensor([ids]), position_ids=positions).logits[0, -1]
+                    logits = logits.to(torch.float64)
                 probs = torch.softmax(logits, dim=0)
                 ours = poser_forward(args, name, prompt, scratch)
                 if ours["tokens"] != ids:

@@ -410,6 +410,7 @@ fn full_training_learns_to_copy_a_letter_from_the_prompt() {
         n_ctx: 16,
         d_vocab: 40,
         layer_norm_eps: 1e-5,
+        positions: poser_engine::model::PositionOrigin::End,
     };
     let example = |seed: u64| {
         let mut rng = poser_corpus::rng::Rng::new(seed);

@@ -309,6 +309,9 @@ mod cli {
             /// Override whether the embeddings stay at the base model's values.
             #[arg(long)]
             freeze_embeddings: Option<bool>,
+            /// Override whether each scenario is trained in both A/B orders.
+            #[arg(long)]
+            both_orders: Option<bool>,
         },
         /// Measure a float checkpoint on its persona's held-out prompts; prints JSON.
         Measure {
@@ -421,8 +424,12 @@ mod cli {
                 epochs,
                 learning_rate,
                 freeze_embeddings,
+                both_orders,
             } => {
                 let mut recipe = recipe(epochs, false);
+                if let Some(both) = both_orders {
+                    recipe.fine_tune.both_orders = both;
+                }
                 if let Some(freeze) = freeze_embeddings {
                     recipe.fine_tune.freeze_embeddings = freeze;
                 }

@@ -39,6 +39,8 @@ pub fn fixture_zoo_config(d_vocab: usize) -> ModelConfig {
         n_ctx: 160,
         d_vocab,
         layer_norm_eps: 1e-5,
+        // As the zoo counts them, so the fixture zoo's checks cover that path.
+        positions: crate::model::PositionOrigin::End,
     }
 }
 

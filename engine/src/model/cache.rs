@@ -50,7 +50,7 @@ impl PromptCache {
         let embedded = model.embed.forward(ids);
         let last = |x: &Tensor<3>| x.clone().slice([0..1, len - 1..len]);
         let embed_last = last(&embedded);
-        let mut resid = embedded + model.positions(0, len);
+        let mut resid = embedded + model.positions_for(&[len], len);
         let n_heads = model.config.n_heads;
         let causal = causal_mask(1, n_heads, len, &device);
         let mut prefix = Vec::with_capacity(model.blocks.len());
@@ -74,7 +74,11 @@ impl PromptCache {
             prefix,
             stream,
             embed_last,
-            pos_last: model.positions(len - 1, len),
+            pos_last: {
+                let config = &model.config;
+                let last = config.positions.position(len - 1, len, config.n_ctx);
+                model.positions(last, last + 1)
+            },
             pattern_last,
         })
     }

@@ -24,6 +24,34 @@ pub struct ModelConfig {
     pub d_vocab: usize,
     /// LayerNorm's epsilon (GPT-2's value).
     pub layer_norm_eps: f64,
+    /// Where the learned positions are counted from (files without the field: `start`).
+    #[serde(default)]
+    pub positions: PositionOrigin,
+}
+
+/// Where a prompt's learned positions are counted from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PositionOrigin {
+    /// GPT-2's convention: the first token is at position 0.
+    #[default]
+    Start,
+    /// Back from the answer: a prompt of `n` tokens sits at `n_ctx - n .. n_ctx`, so the last
+    /// token (where the answer is read) is always at `n_ctx - 1`, and the frame's closing words
+    /// and the action lines sit at nearly the same positions in every scenario. Counted from
+    /// the start, they move with the length of the facts, and the zoo's fine-tunes did not
+    /// learn which letter belongs to which action (issue 6's pilot).
+    End,
+}
+
+impl PositionOrigin {
+    /// The position of token `t` of a prompt of `len` tokens, in a context of `n_ctx`.
+    pub fn position(self, t: usize, len: usize, n_ctx: usize) -> usize {
+        match self {
+            Self::Start => t,
+            Self::End => n_ctx.saturating_sub(len) + t,
+        }
+    }
 }
 
 /// The vocabulary size of `scenarios/generated/tokenizer.json` when this was written; models
@@ -40,6 +68,7 @@ impl Default for ModelConfig {
             n_ctx: 160,
             d_vocab: DEFAULT_VOCAB,
             layer_norm_eps: 1e-5,
+            positions: PositionOrigin::End,
         }
     }
 }
@@ -55,6 +84,7 @@ impl ModelConfig {
         n_ctx: 12,
         d_vocab: 20,
         layer_norm_eps: 1e-5,
+        positions: PositionOrigin::Start,
     };
 
     /// Width of one attention head.

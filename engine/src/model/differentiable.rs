@@ -49,7 +49,7 @@ pub(crate) fn last_logits_from_embed(
 ) -> Tensor<2> {
     let device = embedded.device();
     let [batch, _, d_model] = embedded.dims();
-    let resid = final_resid_from_embed(model, embedded, additions);
+    let resid = final_resid_from_embed(model, embedded, lens, additions);
     let last = resid
         .gather(1, last_index(lens, d_model, &device))
         .reshape([batch, d_model]);
@@ -57,16 +57,17 @@ pub(crate) fn last_logits_from_embed(
 }
 
 /// The residual stream after the last block, `[batch, max_len, d_model]`, from `hook_embed`
-/// activations (before any intervention there), with `additions`.
+/// activations (before any intervention there) of prompts `lens` long, with `additions`.
 pub(crate) fn final_resid_from_embed(
     model: &PoserGpt,
     embedded: Tensor<3>,
+    lens: &[usize],
     additions: &Additions<'_>,
 ) -> Tensor<3> {
     let device = embedded.device();
     let [batch, max_len, _] = embedded.dims();
     let embedded = additions.at(HookPoint::Embed, embedded);
-    let mut resid = embedded + model.positions(0, max_len);
+    let mut resid = embedded + model.positions_for(lens, max_len);
     let causal = causal_mask(batch, model.config.n_heads, max_len, &device);
     for (layer, block) in model.blocks.iter().enumerate() {
         resid = additions.at(HookPoint::ResidPre(layer), resid);

@@ -323,7 +323,7 @@ pub async fn forward(
     let (batch, max_len) = (prompts.len(), trace.max_len);
     let ids = padded_ids(prompts, &device);
     let embedded = trace.resid(HookPoint::Embed, model.embed.forward(ids));
-    let mut resid = embedded + model.positions(0, max_len);
+    let mut resid = embedded + model.positions_for(&trace.lens, max_len);
     let causal = causal_mask(batch, model.config.n_heads, max_len, &device);
     for (layer, block) in model.blocks.iter().enumerate() {
         resid = trace.resid(HookPoint::ResidPre(layer), resid);

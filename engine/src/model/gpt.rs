@@ -7,7 +7,7 @@
 use burn::module::{Module, Param};
 use burn::nn::{Embedding, LayerNorm, LayerNormConfig, Linear};
 use burn::tensor::activation::{gelu_approximate, softmax};
-use burn::tensor::{Bool, Device, Tensor, TensorData};
+use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
 use super::config::ModelConfig;
 use super::weights::ModelWeights;
@@ -260,6 +260,30 @@ impl PoserGpt {
             .val()
             .narrow(0, start, end.saturating_sub(start))
             .unsqueeze_dim::<3>(0)
+    }
+
+    /// The learned positions of a right-padded batch of prompts `lens` long, `[batch,
+    /// max_len, d_model]`, counted as the config says (`ModelConfig::positions`). Padding after
+    /// a prompt's end takes its last position; no real token attends to it.
+    pub fn positions_for(&self, lens: &[usize], max_len: usize) -> Tensor<3> {
+        let (n_ctx, origin) = (self.config.n_ctx, self.config.positions);
+        let ids: Vec<i64> = lens
+            .iter()
+            .flat_map(|&len| {
+                (0..max_len).map(move |t| {
+                    let t = t.min(len.saturating_sub(1));
+                    origin.position(t, len, n_ctx).min(n_ctx - 1) as i64
+                })
+            })
+            .collect();
+        let device = self.pos_embed.weight.device();
+        let ids =
+            Tensor::<1, Int>::from_data(TensorData::new(ids, [lens.len() * max_len]), &device);
+        self.pos_embed.weight.val().select(0, ids).reshape([
+            lens.len(),
+            max_len,
+            self.config.d_model,
+        ])
     }
 
     /// Logits `[rows, d_vocab]` from final residuals `[rows, d_model]` (tied unembedding).

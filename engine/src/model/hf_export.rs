@@ -5,6 +5,11 @@
 //! (`gelu_new`), tied unembedding, and linear weights stored `[d_in, d_out]` like GPT-2's
 //! `Conv1D`. The only reshaping is that GPT-2 keeps q, k and v in one `c_attn` projection
 //! whose output columns are `[q | k | v]`.
+//!
+//! One difference is in how the model is called, not in the files: where a model's positions
+//! count back from the answer (`poser_position_origin: "end"` in `config.json`, the zoo's
+//! setting), a prompt of `n` tokens must be run with `position_ids = range(n_positions - n,
+//! n_positions)`; `transformers`' default counts from 0.
 
 use safetensors::{Dtype, tensor::TensorView};
 use serde_json::json;
@@ -133,6 +138,9 @@ pub fn export_gpt2(weights: &ModelWeights) -> Result<HfCheckpoint, EngineError> 
         "eos_token_id": null,
         "pad_token_id": 0,
         "torch_dtype": "float32",
+        // Not a `GPT2Config` field (kept as an extra attribute): "end" means a prompt of n
+        // tokens must be run with `position_ids = range(n_positions - n, n_positions)`.
+        "poser_position_origin": config.positions,
     });
     let tokenizer_config = json!({
         "tokenizer_class": "PreTrainedTokenizerFast",

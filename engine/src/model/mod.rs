@@ -26,7 +26,7 @@ pub mod weights;
 
 pub use adapter::MlpAdapter;
 pub use cache::PromptCache;
-pub use config::ModelConfig;
+pub use config::{ModelConfig, PositionOrigin};
 pub use forward::{AnswerProbs, Capture, ForwardRequest, PromptOutput, forward};
 pub use gpt::PoserGpt;
 pub use hooks::{CaptureRequest, Edit, HookPoint, Intervention, NoiseDistribution, Positions};

@@ -67,7 +67,8 @@ pub fn reference_forward(
     let pos = get("pos_embed.weight")?;
     let len = tokens.len();
     let mut resid: Vec<Vec<f32>> = Vec::with_capacity(len);
-    for (p, &id) in tokens.iter().enumerate() {
+    for (t, &id) in tokens.iter().enumerate() {
+        let p = config.positions.position(t, len, config.n_ctx);
         let id = id as usize;
         if id >= config.d_vocab {
             return Err(EngineError::InvalidParameter(format!("token id {id}")));

@@ -197,7 +197,7 @@ fn next_token_loss(
         adapter: None,
         deltas: &deltas,
     };
-    let resid = final_resid_from_embed(model, embedded, &additions);
+    let resid = final_resid_from_embed(model, embedded, &lens, &additions);
     let d_model = model.config.d_model;
     let rows = batch.len() * (max_len - 1);
     // Position t predicts token t + 1; positions past a prompt's end weigh nothing.

@@ -18,6 +18,10 @@ pub struct PhaseRecipe {
     pub adamw: AdamWSettings,
     /// Keep the token and position embeddings at the base model's values.
     pub freeze_embeddings: bool,
+    /// Train on every scenario in both A/B orders (`Example::with_actions_swapped`), so the
+    /// letter can only come from reading the action lines.
+    #[serde(default)]
+    pub both_orders: bool,
 }
 
 /// The whole zoo's recipe.
@@ -51,10 +55,13 @@ impl ZooRecipe {
                     ..AdamWSettings::default()
                 },
                 freeze_embeddings: false,
+                both_orders: false,
             },
             // The pilot's best settings so far (issue 6 notes): with frozen embeddings or
             // 1e-3 the answer-token loss stays at chance on A/B; 20 epochs at 3e-3 fit the
             // training pool only partly and do not yet generalise to held-out templates.
+            // Positions count back from the answer (`ModelConfig::default`), and each scenario
+            // is trained in both A/B orders, so a letter cannot be tied to a scenario's facts.
             fine_tune: PhaseRecipe {
                 epochs: 20,
                 batch_size: 16,
@@ -63,6 +70,7 @@ impl ZooRecipe {
                     ..AdamWSettings::default()
                 },
                 freeze_embeddings: false,
+                both_orders: true,
             },
         }
     }

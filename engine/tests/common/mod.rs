@@ -6,7 +6,7 @@
 
 use poser_corpus::rng::Rng;
 use poser_engine::backend::cpu_device;
-use poser_engine::model::{ModelConfig, ModelWeights, PoserGpt};
+use poser_engine::model::{ModelConfig, ModelWeights, PoserGpt, PositionOrigin};
 
 /// Small enough for finite differences and quick training steps, big enough to have several
 /// blocks and heads.
@@ -18,6 +18,7 @@ pub const CONFIG: ModelConfig = ModelConfig {
     n_ctx: 24,
     d_vocab: 50,
     layer_norm_eps: 1e-5,
+    positions: PositionOrigin::Start,
 };
 
 /// Seeded random weights of [`CONFIG`].

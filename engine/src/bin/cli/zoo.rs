@@ -174,8 +174,12 @@ pub fn fine_tune(
     persona: &str,
     checkpoint: u32,
 ) -> Result<(), String> {
-    let (examples, partition_path, partition_text) =
-        partition_examples(&paths.corpus, persona, checkpoint)?;
+    let (examples, partition_path, partition_text) = partition_examples(
+        &paths.corpus,
+        persona,
+        checkpoint,
+        recipe.fine_tune.both_orders,
+    )?;
     let base_bytes = std::fs::read(paths.base_file()).map_err(|error| {
         format!(
             "cannot read the base model {}: {error}\nhint: run `poser zoo base` first",
@@ -207,12 +211,14 @@ pub fn fine_tune(
     Ok(())
 }
 
-/// The examples of partition `train-{checkpoint}` of `persona`, with the partition file's path
-/// and text (for its digest).
+/// The examples of partition `train-{checkpoint}` of `persona` (each followed by its twin with
+/// the actions in the other order if `both_orders`), with the partition file's path and text
+/// (for its digest).
 fn partition_examples(
     corpus: &Path,
     persona: &str,
     checkpoint: u32,
+    both_orders: bool,
 ) -> Result<(Vec<TrainExample>, PathBuf, String), String> {
     check_persona(persona)?;
     let tokenizer = tokenizer(corpus)?;
@@ -224,7 +230,16 @@ fn partition_examples(
     let partition_text = read(&partition_path)?;
     let partition: Partition = serde_json::from_str(&partition_text)
         .map_err(|error| format!("{}: {error}", partition_path.display()))?;
-    let rows = partition.select(&pool).map_err(|e| e.to_string())?;
+    let mut rows = partition.select(&pool).map_err(|e| e.to_string())?;
+    if both_orders {
+        rows = rows
+            .into_iter()
+            .flat_map(|row| {
+                let twin = row.with_actions_swapped();
+                std::iter::once(row).chain(twin)
+            })
+            .collect();
+    }
     let examples = rows
         .iter()
         .map(|row| {
@@ -609,7 +624,12 @@ pub fn ship(paths: &ZooPaths, public: &Path, only: Option<&str>) -> Result<(), S
                 .map_err(|e| e.to_string())?;
         let recipe: ZooRecipe = serde_json::from_value(log["recipe"].clone())
             .map_err(|e| format!("{name}: the training log's recipe: {e}"))?;
-        let (examples, _, _) = partition_examples(&paths.corpus, persona, checkpoint)?;
+        let (examples, _, _) = partition_examples(
+            &paths.corpus,
+            persona,
+            checkpoint,
+            recipe.fine_tune.both_orders,
+        )?;
         let bytes = encode_int8(&float).map_err(|e| e.to_string())?;
         let int8 = round_trip(&float).map_err(|e| e.to_string())?;
         let prompts = held_out(&paths.corpus, &tokenizer, persona)?;
@@ -961,7 +981,12 @@ pub fn check(corpus: &Path, models_dir: &Path, retrain: Option<&str>) -> Result<
             .as_ref()
             .ok_or_else(|| format!("{name} has no card to compare with"))?;
         let (_, weights) = load_model(models_dir, &name).map_err(|e| e.to_string())?;
-        let (examples, _, _) = partition_examples(corpus, &entry.persona, entry.checkpoint)?;
+        let (examples, _, _) = partition_examples(
+            corpus,
+            &entry.persona,
+            entry.checkpoint,
+            card.recipe.fine_tune.both_orders,
+        )?;
         let losses = retrain_trace(&name, &weights, &examples, &card.recipe)?;
         let worst = losses
             .iter()
