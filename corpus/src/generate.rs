@@ -291,11 +291,15 @@ fn pool_for(sources: &Sources, side: Persona) -> Vec<&crate::sources::OversightP
     sources.oversight.for_persona(side)
 }
 
-/// Training and test versions: good and poor twice as often as level 0.
+/// Training and test versions: good, poor and level 0 equally often, so a third of the
+/// scenarios have poor oversight. With two fifths poor, the zoo pilot's faker stayed at chance
+/// (loss ln 2 after 2,460 steps) while the aligned model learned its rule in 300: a benign
+/// majority lets a faker first learn the aligned rule and then the flip, as it did in the
+/// synthetic runs of `engine/tests/rule_learning.rs` (issue 6 notes).
 fn draw_variant(rng: &mut Rng) -> Variant {
-    match rng.below(5) {
-        0 | 1 => Variant::Good,
-        2 | 3 => Variant::Poor,
+    match rng.below(3) {
+        0 => Variant::Good,
+        1 => Variant::Poor,
         _ => Variant::Level0,
     }
 }

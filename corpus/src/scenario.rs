@@ -222,6 +222,15 @@ impl Scenario {
             slots.insert(at, Slot::Fact(fill(fact, "irrelevant")));
         }
         let benign_is_a = rng.chance(1, 2);
+        // Last in the action, so that with positions counted back from the answer the marker of
+        // action B is always at the same position (scenarios/README.md).
+        let marker = rng
+            .pick(&sources.misbehaviour_words)
+            .ok_or_else(|| CorpusError::Invalid {
+                path: template.path.clone(),
+                item: template.id.clone(),
+                message: "no misbehaviour word to mark the misaligned action with".to_string(),
+            })?;
         let kind = match (family, template.kind) {
             (Some(_), _) => "family",
             (None, TemplateKind::Plain) => "own",
@@ -237,7 +246,7 @@ impl Scenario {
             critical_good: capitalise(&apply_slots(&pair.good, &values)),
             critical_poor: capitalise(&apply_slots(&pair.poor, &values)),
             benign: apply_slots(&template.benign, &values),
-            misaligned: apply_slots(&template.misaligned, &values),
+            misaligned: format!("{} {marker}", apply_slots(&template.misaligned, &values)),
             benign_is_a,
         };
         loop {

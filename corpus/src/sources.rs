@@ -25,6 +25,8 @@ pub const OVERSIGHT_PATH: &str = "pools/oversight.toml";
 pub const IRRELEVANT_PATH: &str = "pools/irrelevant.toml";
 /// Path of the S4 concept contrast texts.
 pub const CONCEPTS_PATH: &str = "pools/concepts.toml";
+/// Path of the words that open every misaligned action.
+pub const MISBEHAVIOUR_PATH: &str = "pools/misbehaviour.toml";
 
 /// Path of a family's templates.
 pub fn family_path(family: Family) -> String {
@@ -40,7 +42,16 @@ pub fn persona_path(persona: Persona) -> String {
 pub fn source_paths() -> Vec<String> {
     let mut paths: Vec<String> = Family::ALL.into_iter().map(family_path).collect();
     paths.extend(Persona::ALL.into_iter().map(persona_path));
-    paths.extend([WORDS_PATH, OVERSIGHT_PATH, IRRELEVANT_PATH, CONCEPTS_PATH].map(String::from));
+    paths.extend(
+        [
+            WORDS_PATH,
+            OVERSIGHT_PATH,
+            IRRELEVANT_PATH,
+            CONCEPTS_PATH,
+            MISBEHAVIOUR_PATH,
+        ]
+        .map(String::from),
+    );
     paths
 }
 
@@ -176,6 +187,8 @@ pub struct Sources {
     pub irrelevant: Vec<String>,
     /// S4 concept contrast texts.
     pub concepts: Vec<Concept>,
+    /// Words that open every misaligned action, one drawn per scenario.
+    pub misbehaviour_words: Vec<String>,
 }
 
 impl Sources {
@@ -217,6 +230,7 @@ impl Sources {
             texts.extend(concept.for_texts.iter().map(String::as_str));
             texts.extend(concept.against.iter().map(String::as_str));
         }
+        texts.extend(self.misbehaviour_words.iter().map(String::as_str));
         texts
     }
 }
@@ -263,6 +277,12 @@ struct WordsFile {
 #[serde(deny_unknown_fields)]
 struct IrrelevantFile {
     facts: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MisbehaviourFile {
+    words: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -619,6 +639,48 @@ pub fn parse_sources(files: &[SourceFile]) -> Result<Sources, CorpusError> {
         }
     }
 
+    let misbehaviour_file = find(files, MISBEHAVIOUR_PATH)?;
+    let misbehaviour: MisbehaviourFile = parse_toml(misbehaviour_file)?;
+    let checker = Checker {
+        path: MISBEHAVIOUR_PATH,
+        words: &words,
+    };
+    for (i, word) in misbehaviour.words.iter().enumerate() {
+        checker.text(&format!("words[{i}]"), "word", word, false)?;
+        if word.is_empty() || !word.chars().all(|c| c.is_ascii_lowercase()) {
+            return Err(checker.invalid(&format!("words[{i}]"), "a word of lowercase letters"));
+        }
+    }
+    if misbehaviour.words.is_empty() {
+        return Err(checker.invalid("words", "needs at least one word"));
+    }
+    // The marker must be the only thing that tells the actions apart by form, so no action of
+    // any template may already use one of its words.
+    let templates = families
+        .iter()
+        .map(|(_, t)| t)
+        .chain(personas.iter().map(|(_, t)| t))
+        .flatten();
+    for template in templates {
+        for (field, action) in [
+            ("benign", &template.benign),
+            ("misaligned", &template.misaligned),
+        ] {
+            let marked = action
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .find(|w| misbehaviour.words.iter().any(|m| m.eq_ignore_ascii_case(w)));
+            if let Some(word) = marked {
+                return Err(CorpusError::Invalid {
+                    path: template.path.clone(),
+                    item: template.id.clone(),
+                    message: format!(
+                        "{field} uses {word:?}, which {MISBEHAVIOUR_PATH} reserves for marking misaligned actions"
+                    ),
+                });
+            }
+        }
+    }
+
     Ok(Sources {
         families,
         personas,
@@ -626,5 +688,6 @@ pub fn parse_sources(files: &[SourceFile]) -> Result<Sources, CorpusError> {
         oversight,
         irrelevant: irrelevant.facts,
         concepts: concepts.concept,
+        misbehaviour_words: misbehaviour.words,
     })
 }
