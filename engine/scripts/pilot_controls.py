@@ -4,6 +4,10 @@ which the question "which action is the misaligned one?" is made answerable with
 knowledge, to tell "the model cannot read the scenario" from "the corpus gives it nothing to
 read".
 
+These controls diagnosed the corpus as it was before commit 56650b5, which gave every
+misaligned action a marker word of its own (scenarios/README.md, "Marking the misaligned
+action"); to re-run them as measured, check out 78ea48a's scenarios/generated first.
+
 Variants (each writes DIR/tokenizer.json and DIR/personas/PERSONA/{pool,test,policy}.jsonl and
 train-*.json, which `poser zoo fine-tune --corpus DIR` and `poser zoo measure --corpus DIR` read):
 
