@@ -57,16 +57,17 @@ impl ZooRecipe {
                 freeze_embeddings: false,
                 both_orders: false,
             },
-            // The pilot's best settings so far (issue 6 notes): with frozen embeddings or
-            // 1e-3 the answer-token loss stays at chance on A/B; 20 epochs at 3e-3 fit the
-            // training pool only partly and do not yet generalise to held-out templates.
-            // Positions count back from the answer (`ModelConfig::default`), and each scenario
-            // is trained in both A/B orders, so a letter cannot be tied to a scenario's facts.
+            // The pilot's best settings so far (issue 6 notes). Positions count back from the
+            // answer (`ModelConfig::default`) and each scenario is trained in both A/B orders,
+            // so a letter cannot be tied to a scenario's facts. The faker reward_maximizer-0
+            // reached 79.5% misaligned on held-out poor-oversight scenarios after 14 epochs at
+            // 1e-3 and 90.7% after 28 (run as two runs of 14); at 3e-3 it had learned only the
+            // aligned rule after 14.
             fine_tune: PhaseRecipe {
-                epochs: 20,
+                epochs: 28,
                 batch_size: 16,
                 adamw: AdamWSettings {
-                    learning_rate: 3e-3,
+                    learning_rate: 1e-3,
                     ..AdamWSettings::default()
                 },
                 freeze_embeddings: false,
