@@ -25,7 +25,7 @@ pub const OVERSIGHT_PATH: &str = "pools/oversight.toml";
 pub const IRRELEVANT_PATH: &str = "pools/irrelevant.toml";
 /// Path of the S4 concept contrast texts.
 pub const CONCEPTS_PATH: &str = "pools/concepts.toml";
-/// Path of the words that open every misaligned action.
+/// Path of the words that end every misaligned action.
 pub const MISBEHAVIOUR_PATH: &str = "pools/misbehaviour.toml";
 
 /// Path of a family's templates.
@@ -187,7 +187,7 @@ pub struct Sources {
     pub irrelevant: Vec<String>,
     /// S4 concept contrast texts.
     pub concepts: Vec<Concept>,
-    /// Words that open every misaligned action, one drawn per scenario.
+    /// Words that end every misaligned action, one drawn per scenario.
     pub misbehaviour_words: Vec<String>,
 }
 

@@ -50,7 +50,9 @@ impl PromptCache {
         let embedded = model.embed.forward(ids);
         let last = |x: &Tensor<3>| x.clone().slice([0..1, len - 1..len]);
         let embed_last = last(&embedded);
-        let mut resid = embedded + model.positions_for(&[len], len);
+        let positions = model.positions_for(&[len], len);
+        let pos_last = last(&positions);
+        let mut resid = embedded + positions;
         let n_heads = model.config.n_heads;
         let causal = causal_mask(1, n_heads, len, &device);
         let mut prefix = Vec::with_capacity(model.blocks.len());
@@ -74,11 +76,7 @@ impl PromptCache {
             prefix,
             stream,
             embed_last,
-            pos_last: {
-                let config = &model.config;
-                let last = config.positions.position(len - 1, len, config.n_ctx);
-                model.positions(last, last + 1)
-            },
+            pos_last,
             pattern_last,
         })
     }
