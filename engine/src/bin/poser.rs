@@ -312,6 +312,16 @@ mod cli {
             /// Override whether each scenario is trained in both A/B orders.
             #[arg(long)]
             both_orders: Option<bool>,
+            /// Override the recipe's prompts per step (for quick experiments).
+            #[arg(long)]
+            batch_size: Option<usize>,
+            /// Override the recipe's AdamW weight decay (for quick experiments).
+            #[arg(long)]
+            weight_decay: Option<f32>,
+            /// Warm up over this share of the steps, then decay the learning rate to zero on a
+            /// cosine (overrides the recipe's schedule; 0 warms up for one step).
+            #[arg(long)]
+            warmup_cosine: Option<f32>,
         },
         /// Measure a float checkpoint on its persona's held-out prompts; prints JSON.
         Measure {
@@ -425,8 +435,21 @@ mod cli {
                 learning_rate,
                 freeze_embeddings,
                 both_orders,
+                batch_size,
+                weight_decay,
+                warmup_cosine,
             } => {
                 let mut recipe = recipe(epochs, false);
+                if let Some(warmup_fraction) = warmup_cosine {
+                    recipe.fine_tune.adamw.schedule =
+                        poser_engine::train::LearningRateSchedule::WarmupCosine { warmup_fraction };
+                }
+                if let Some(size) = batch_size {
+                    recipe.fine_tune.batch_size = size;
+                }
+                if let Some(decay) = weight_decay {
+                    recipe.fine_tune.adamw.weight_decay = decay;
+                }
                 if let Some(both) = both_orders {
                     recipe.fine_tune.both_orders = both;
                 }

@@ -21,6 +21,51 @@ pub struct AdamWSettings {
     pub epsilon: f32,
     /// Decoupled weight decay: each step multiplies parameters by `1 - learning_rate · weight_decay`.
     pub weight_decay: f32,
+    /// How the step size changes over a run (files without the field: constant).
+    #[serde(default, skip_serializing_if = "LearningRateSchedule::is_constant")]
+    pub schedule: LearningRateSchedule,
+}
+
+/// How the learning rate changes over a run of known length.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum LearningRateSchedule {
+    /// `learning_rate` at every step.
+    #[default]
+    Constant,
+    /// A linear rise from zero over the first `warmup_fraction` of the steps, then a cosine
+    /// fall to zero at the last step: the annealing at the end lets a run settle into the
+    /// minimum it found instead of bouncing around it.
+    WarmupCosine {
+        /// Share of the run spent warming up, in [0, 1).
+        warmup_fraction: f32,
+    },
+}
+
+impl LearningRateSchedule {
+    /// Whether this is the constant schedule (kept out of serialised settings, so files
+    /// written before schedules existed are unchanged).
+    pub fn is_constant(&self) -> bool {
+        matches!(self, Self::Constant)
+    }
+
+    /// The multiplier of the base learning rate at step `step` (0-based) of `steps`.
+    pub fn factor(&self, step: usize, steps: usize) -> f64 {
+        match *self {
+            Self::Constant => 1.0,
+            Self::WarmupCosine { warmup_fraction } => {
+                let steps = steps.max(1) as f64;
+                let warmup = (f64::from(warmup_fraction) * steps).round().max(1.0);
+                let at = step as f64 + 1.0;
+                if at <= warmup {
+                    at / warmup
+                } else {
+                    let progress = ((at - warmup) / (steps - warmup).max(1.0)).min(1.0);
+                    0.5 * (1.0 + (std::f64::consts::PI * progress).cos())
+                }
+            }
+        }
+    }
 }
 
 impl Default for AdamWSettings {
@@ -31,6 +76,7 @@ impl Default for AdamWSettings {
             beta_2: 0.999,
             epsilon: 1e-8,
             weight_decay: 0.01,
+            schedule: LearningRateSchedule::Constant,
         }
     }
 }
@@ -46,10 +92,16 @@ impl AdamWSettings {
             && self.epsilon.is_finite()
             && self.epsilon > 0.0
             && self.weight_decay.is_finite()
-            && self.weight_decay >= 0.0;
+            && self.weight_decay >= 0.0
+            && match self.schedule {
+                LearningRateSchedule::Constant => true,
+                LearningRateSchedule::WarmupCosine { warmup_fraction } => {
+                    (0.0..1.0).contains(&warmup_fraction)
+                }
+            };
         if !valid {
             return Err(EngineError::InvalidParameter(format!(
-                "AdamW settings out of range: {self:?} (need learning rate > 0, betas in [0, 1), epsilon > 0, weight decay ≥ 0)"
+                "AdamW settings out of range: {self:?} (need learning rate > 0, betas in [0, 1), epsilon > 0, weight decay ≥ 0, warm-up fraction in [0, 1))"
             )));
         }
         Ok(())
@@ -60,6 +112,9 @@ impl AdamWSettings {
 pub struct AdamW {
     settings: AdamWSettings,
     optimizer: ModuleOptimizer,
+    /// Steps taken so far, and how many the run will take (for the schedule).
+    steps_taken: usize,
+    total_steps: usize,
 }
 
 impl AdamW {
@@ -75,14 +130,66 @@ impl AdamW {
         Ok(Self {
             settings,
             optimizer,
+            steps_taken: 0,
+            total_steps: 1,
         })
+    }
+
+    /// Sets the length of the run the schedule is spread over.
+    pub fn for_steps(mut self, total_steps: usize) -> Self {
+        self.total_steps = total_steps.max(1);
+        self
+    }
+
+    /// The learning rate the next step will use.
+    pub fn current_learning_rate(&self) -> f64 {
+        self.settings.learning_rate
+            * self
+                .settings
+                .schedule
+                .factor(self.steps_taken, self.total_steps)
     }
 
     /// Backpropagates `loss` (a single value computed from `module`'s parameters on an
     /// autodiff device) and returns the module after one AdamW update.
     pub fn step<M: Module>(&mut self, module: M, loss: &Tensor<1>) -> M {
         let gradients = GradientsParams::from_grads(loss.backward(), &module);
-        self.optimizer
-            .step(self.settings.learning_rate, module, gradients)
+        let learning_rate = self.current_learning_rate();
+        self.steps_taken += 1;
+        self.optimizer.step(learning_rate, module, gradients)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warmup_cosine_rises_then_falls_to_zero() {
+        let schedule = LearningRateSchedule::WarmupCosine {
+            warmup_fraction: 0.1,
+        };
+        let factors: Vec<f64> = (0..100).map(|step| schedule.factor(step, 100)).collect();
+        assert!((factors[0] - 0.1).abs() < 1e-9);
+        assert!((factors[9] - 1.0).abs() < 1e-9);
+        assert!(factors[..10].windows(2).all(|w| w[0] < w[1]));
+        assert!(factors[10..].windows(2).all(|w| w[0] > w[1]));
+        assert!(factors[99].abs() < 1e-9);
+        assert_eq!(LearningRateSchedule::Constant.factor(57, 100), 1.0);
+    }
+
+    #[test]
+    fn constant_schedule_is_left_out_of_files() -> Result<(), serde_json::Error> {
+        let text = serde_json::to_string(&AdamWSettings::default())?;
+        assert!(!text.contains("schedule"), "{text}");
+        let cosine = AdamWSettings {
+            schedule: LearningRateSchedule::WarmupCosine {
+                warmup_fraction: 0.05,
+            },
+            ..AdamWSettings::default()
+        };
+        let back: AdamWSettings = serde_json::from_str(&serde_json::to_string(&cosine)?)?;
+        assert_eq!(back, cosine);
+        Ok(())
     }
 }

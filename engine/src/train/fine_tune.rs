@@ -292,7 +292,7 @@ async fn run_steps<M: Module>(
     cancel: &AtomicBool,
 ) -> Result<TrainRun<M>, EngineError> {
     let mut trainable = module.train();
-    let mut optimizer = AdamW::new(settings.adamw)?;
+    let mut optimizer = AdamW::new(settings.adamw)?.for_steps(settings.steps);
     let mut losses = Vec::with_capacity(settings.steps);
     for step in 0..settings.steps {
         if cancel.load(Ordering::Relaxed) {

@@ -5,7 +5,7 @@ pub mod adamw;
 pub mod fine_tune;
 pub mod spec;
 
-pub use adamw::{AdamW, AdamWSettings};
+pub use adamw::{AdamW, AdamWSettings, LearningRateSchedule};
 pub use fine_tune::{
     StepReport, TrainExample, TrainRun, TrainSettings, TrainingNoise, pretrain, train_adapter,
     train_all_weights,

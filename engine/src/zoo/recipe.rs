@@ -62,7 +62,9 @@ impl ZooRecipe {
             // so a letter cannot be tied to a scenario's facts. The faker reward_maximizer-0
             // reached 79.5% misaligned on held-out poor-oversight scenarios after 14 epochs at
             // 1e-3 and 90.7% after 28 (run as two runs of 14); at 3e-3 it had learned only the
-            // aligned rule after 14.
+            // aligned rule after 14. A warm-up + cosine schedule over 14 epochs did worse
+            // (58.7% at 1e-3, 15% at 2e-3): the faker learns its flip late, and annealing the
+            // rate settles it in the aligned rule first. So the rate stays constant.
             fine_tune: PhaseRecipe {
                 epochs: 28,
                 batch_size: 16,
