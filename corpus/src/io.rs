@@ -125,3 +125,45 @@ pub fn check(scenarios_dir: &Path, out_dir: &Path, seed: u64) -> Result<Stats, C
     compare(&corpus, out_dir)?;
     Ok(corpus.stats)
 }
+
+/// Writes (or, with `check`, compares) each family's page scenario file,
+/// `out_dir/<family>.json`, made from `generated_dir/families/<family>/benchmark-candidates.jsonl`.
+/// Returns the number of families.
+pub fn export_page_scenarios(
+    generated_dir: &Path,
+    out_dir: &Path,
+    check: bool,
+) -> Result<usize, CorpusError> {
+    use crate::example::examples_from_jsonl;
+    use crate::page_scenarios::page_scenarios;
+    let families_dir = generated_dir.join("families");
+    let mut families: Vec<String> = std::fs::read_dir(&families_dir)
+        .map_err(|error| io_error(&families_dir, error))?
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .collect();
+    families.sort();
+    if !check {
+        std::fs::create_dir_all(out_dir).map_err(|error| io_error(out_dir, error))?;
+    }
+    for family in &families {
+        let path = families_dir.join(family).join("benchmark-candidates.jsonl");
+        let text = std::fs::read_to_string(&path).map_err(|error| io_error(&path, error))?;
+        let rows = examples_from_jsonl(&text, &path.display().to_string())?;
+        let exported = page_scenarios(family, &rows)?.to_json()?;
+        let target = out_dir.join(format!("{family}.json"));
+        if check {
+            let committed = std::fs::read_to_string(&target).unwrap_or_default();
+            if committed != exported {
+                return Err(CorpusError::Stale {
+                    path: format!(
+                        "{} (made by `poser scenarios export-page`)",
+                        target.display()
+                    ),
+                });
+            }
+        } else {
+            std::fs::write(&target, exported).map_err(|error| io_error(&target, error))?;
+        }
+    }
+    Ok(families.len())
+}

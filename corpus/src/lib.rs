@@ -24,6 +24,7 @@ pub mod example;
 pub mod generate;
 pub mod io;
 pub mod overlap;
+pub mod page_scenarios;
 pub mod persona;
 pub mod rng;
 pub mod scenario;

@@ -523,6 +523,19 @@ mod cli {
             #[arg(long, default_value = "scenarios/generated")]
             out: PathBuf,
         },
+        /// Write each family's scenarios for the page's playground (every version's facts and
+        /// actions) from the generated benchmark candidates.
+        ExportPage {
+            /// The generated corpus.
+            #[arg(long, default_value = "scenarios/generated")]
+            generated: PathBuf,
+            /// Where the page's files go.
+            #[arg(long, default_value = "public/scenarios")]
+            out: PathBuf,
+            /// Compare with the files there instead of writing; fail if they differ.
+            #[arg(long)]
+            check: bool,
+        },
     }
 
     #[derive(Args)]
@@ -930,6 +943,19 @@ mod cli {
                 io::check(&corpus.scenarios, &out, corpus.seed)
                     .map_err(|error| error.to_string())?;
                 eprintln!("{} matches a fresh generation", out.display());
+            }
+            ScenariosAction::ExportPage {
+                generated,
+                out,
+                check,
+            } => {
+                let families = io::export_page_scenarios(&generated, &out, check)
+                    .map_err(|error| error.to_string())?;
+                let verb = if check { "match" } else { "written to" };
+                eprintln!(
+                    "page scenarios of {families} families {verb} {}",
+                    out.display()
+                );
             }
         }
         Ok(())
