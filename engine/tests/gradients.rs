@@ -118,3 +118,42 @@ fn saliency_refuses_mismatched_answers() {
     assert!(pollster::block_on(saliency(&model, &prompts, &[])).is_err());
     assert!(pollster::block_on(saliency(&model, &prompts, &[50])).is_err());
 }
+
+/// The playground's attribution: its probabilities are the plain forward pass's, its saliency
+/// is `saliency` for the chosen letter, and spans covering the whole prompt hold all of the
+/// saliency and all of the last token's attention.
+#[test]
+fn attribution_agrees_with_forward_and_saliency_and_its_shares_are_shares() {
+    use poser_engine::model::attribute_prompt;
+    let model = model(41);
+    let tokens = prompt(42, 17);
+    let whole = 0..tokens.len();
+    let spans = vec![2..6, 9..12, whole];
+    let attribution = pollster::block_on(attribute_prompt(&model, &tokens, &spans)).unwrap();
+    let plain = pollster::block_on(forward(
+        &model,
+        std::slice::from_ref(&tokens),
+        &ForwardRequest::default(),
+    ))
+    .unwrap();
+    assert_eq!(attribution.p, plain[0].p);
+    let (letter, id) = if plain[0].p.a >= plain[0].p.b {
+        ("A", 2)
+    } else {
+        ("B", 3)
+    };
+    assert_eq!(attribution.chosen, letter);
+    let expected = pollster::block_on(saliency(&model, &[tokens.clone()], &[id])).unwrap();
+    assert_eq!(attribution.saliency, expected[0].gradient_norm);
+    let sums = span_sums(&expected[0].gradient_norm, &spans).unwrap();
+    let total: f32 = expected[0].gradient_norm.iter().sum();
+    for (share, sum) in attribution.fact_saliency_share.iter().zip(&sums) {
+        assert!((share - sum / total).abs() < 1e-6);
+    }
+    assert!((attribution.fact_saliency_share[2] - 1.0).abs() < 1e-5);
+    assert!((attribution.fact_attention_share[2] - 1.0).abs() < 1e-5);
+    let parts = attribution.fact_attention_share[0] + attribution.fact_attention_share[1];
+    assert!(parts > 0.0 && parts < 1.0, "{parts}");
+    let beyond = vec![0..tokens.len() + 1];
+    assert!(pollster::block_on(attribute_prompt(&model, &tokens, &beyond)).is_err());
+}

@@ -8,6 +8,7 @@
 //! device tensors, with an [`adapter::MlpAdapter`]) → [`saliency`] and `crate::train`.
 
 pub mod adapter;
+pub mod attribution;
 pub mod cache;
 pub mod config;
 pub mod differentiable;
@@ -25,6 +26,7 @@ pub mod saliency;
 pub mod weights;
 
 pub use adapter::MlpAdapter;
+pub use attribution::{PromptAttribution, attribute_prompt};
 pub use cache::PromptCache;
 pub use config::{ModelConfig, PositionOrigin};
 pub use forward::{AnswerProbs, Capture, ForwardRequest, PromptOutput, forward};
