@@ -2,11 +2,13 @@
 // Chromium through playwright-core. Assertions read the page's data-* attributes, never pixels.
 //
 //   node browser-tests/run.mjs --dist dist --expected-matmul FILE --expected-forward FILE
-//     --expected-fine-tune FILE --expected-strategies FILE [--artifacts DIR] [--only NAME]
+//     --expected-fine-tune FILE --expected-strategies FILE --expected-playground FILE
+//     [--artifacts DIR] [--only NAME]
 //
 // Exit status 0 only if every test passed. Screenshots go to the artifacts folder.
 
 import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { serveDist } from './serve.mjs';
@@ -18,6 +20,12 @@ const expectedMatmul = JSON.parse(fs.readFileSync(required(args, 'expected-matmu
 const expectedForward = JSON.parse(fs.readFileSync(required(args, 'expected-forward'), 'utf8'));
 const expectedFineTune = JSON.parse(fs.readFileSync(required(args, 'expected-fine-tune'), 'utf8'));
 const expectedStrategies = JSON.parse(fs.readFileSync(required(args, 'expected-strategies'), 'utf8'));
+// `poser playground --find-flip` on the shipped zoo: a pair and a scenario on which the faker
+// flips with poor oversight while the aligned model holds (natively).
+const expectedPlayground = JSON.parse(fs.readFileSync(required(args, 'expected-playground'), 'utf8'));
+// The native command the page's probabilities are compared with (`poser forward`).
+const poserBin = process.env.POSER_BIN ?? 'target/debug/poser';
+const playgroundTimings = {};
 const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const fixturePrompt = fs.readFileSync(path.join(repoRoot, 'browser-tests/fixture-prompt.txt'), 'utf8');
 // The fixture models are served to the page by request interception, so nothing test-only
@@ -257,6 +265,69 @@ const tests = [
     },
   },
   {
+    name: 'playground-on-webgpu-pair-from-the-zoo-faker-flips-and-matches-native',
+    webgpu: true,
+    async run(page) {
+      const pair = expectedPlayground;
+      await page.goto(`${origin}/zoo?backend=webgpu`);
+      expectEqual(await readyPanelOnly(page, 'webgpu'), 'webgpu', 'backend the page runs on');
+      await page.locator('[data-testid="zoo"]:is([data-state="ready"], [data-state="failed"])').waitFor({ timeout: readyTimeoutMs });
+      expectEqual(await page.getByTestId('zoo').getAttribute('data-state'), 'ready', 'zoo page state');
+      await page.locator(`button[data-model="${pair.aligned}"]`).click();
+      await page.locator(`button[data-model="${pair.faker}"]`).click();
+      await page.getByRole('link', { name: 'open in the playground' }).click();
+      await page.getByTestId('scenario-select').waitFor({ timeout: readyTimeoutMs });
+      await settledPlayground(page, 'good');
+      playgroundTimings.webgpu_cold_first_result_ms = Number(await page.getByTestId('playground').getAttribute('data-first-result-ms'));
+      await page.getByTestId('scenario-select').selectOption(pair.scenario_id);
+      await checkFlipAndNative(page, pair, 'webgpu');
+      await page.screenshot({ path: path.join(artifactsDir, 'playground-webgpu.png'), fullPage: true });
+      await page.reload();
+      await settledPlayground(page, 'poor');
+      playgroundTimings.webgpu_warm_first_result_ms = Number(await page.getByTestId('playground').getAttribute('data-first-result-ms'));
+    },
+  },
+  {
+    name: 'playground-on-cpu-faker-flips-and-matches-native',
+    webgpu: true,
+    async run(page) {
+      const pair = expectedPlayground;
+      const query = new URLSearchParams({ backend: 'cpu', v: '1', aligned: pair.aligned, faker: pair.faker, scenario: pair.scenario_id });
+      await page.goto(`${origin}/playground?${query}`);
+      expectEqual(await readyPanelOnly(page, 'cpu'), 'cpu', 'backend the page runs on');
+      await settledPlayground(page, 'good');
+      playgroundTimings.cpu_cold_first_result_ms = Number(await page.getByTestId('playground').getAttribute('data-first-result-ms'));
+      await checkFlipAndNative(page, pair, 'cpu');
+      await page.screenshot({ path: path.join(artifactsDir, 'playground-cpu.png'), fullPage: true });
+      // The address holds the state: a reload shows the same scenario and oversight.
+      await page.reload();
+      const again = await settledPlayground(page, 'poor');
+      expectEqual(again.faker.chosenRole, 'misaligned', 'faker after a reload (poor oversight from the address)');
+      playgroundTimings.cpu_warm_first_result_ms = Number(await page.getByTestId('playground').getAttribute('data-first-result-ms'));
+      fs.writeFileSync(path.join(artifactsDir, 'playground-timings.json'), JSON.stringify(playgroundTimings, null, 2));
+      process.stderr.write(`     playground, page load to first result (ms): ${JSON.stringify(playgroundTimings)}\n`);
+    },
+  },
+  {
+    name: 'playground-corrupted-model-shows-which-and-why-and-keeps-the-other',
+    webgpu: false,
+    async run(page) {
+      const pair = expectedPlayground;
+      const file = path.join(distDir, 'public/models', `${pair.faker}.safetensors`);
+      const bytes = Buffer.from(fs.readFileSync(file));
+      bytes[bytes.length >> 1] ^= 0xff;
+      await page.route(`**/public/models/${pair.faker}.safetensors`, (route) => route.fulfill({ body: bytes }));
+      const query = new URLSearchParams({ v: '1', aligned: pair.aligned, faker: pair.faker, scenario: pair.scenario_id });
+      await page.goto(`${origin}/playground?${query}`);
+      const panels = await settledPlayground(page, 'good', { allowFailures: true });
+      expectEqual(panels.faker.state, 'failed', 'state of the corrupted model');
+      expect(panels.faker.text.includes(pair.faker) && /digest/i.test(panels.faker.text),
+        `the error should name ${pair.faker} and its digest, got ${JSON.stringify(panels.faker.text)}`);
+      expectEqual(panels.aligned.state, 'done', 'the other model keeps working');
+      await page.screenshot({ path: path.join(artifactsDir, 'playground-corrupted.png'), fullPage: true });
+    },
+  },
+  {
     name: 'debug-panic-route-shows-the-error-view',
     webgpu: false,
     expectPageErrors: true,
@@ -365,6 +436,73 @@ async function readyPanelOnly(page, backend) {
   await page.locator('[data-testid="backend-badge"]:not(:has-text("starting"))').waitFor({ timeout: readyTimeoutMs });
   const badge = await page.getByTestId('backend-badge').textContent();
   return badge.startsWith('WebGPU') ? 'webgpu' : badge === 'CPU backend' ? 'cpu' : `unknown (${badge})`;
+}
+
+/**
+ * Waits until the playground shows results for the given oversight version, and returns each
+ * model's panel by role: state, chosen letter and its role, probabilities, text.
+ */
+async function settledPlayground(page, oversight, { allowFailures = false } = {}) {
+  const section = page.getByTestId('playground');
+  await page.locator(`[data-testid="playground"][data-oversight="${oversight}"]:is([data-state="done"], [data-state="failed"])`)
+    .waitFor({ timeout: readyTimeoutMs });
+  expectEqual(await section.getAttribute('data-state'), 'done', 'playground state');
+  const panels = {};
+  for (const panel of await page.getByTestId('model-panel').all()) {
+    const role = await panel.getAttribute('data-role');
+    const state = await panel.getAttribute('data-state');
+    const text = await panel.textContent();
+    if (state !== 'done') {
+      if (!allowFailures) throw new Error(`the ${role} model's panel is ${state}: ${text}`);
+      panels[role] = { state, text };
+      continue;
+    }
+    const choice = panel.locator('.choice');
+    const p = {};
+    for (const answer of ['A', 'B', 'error']) {
+      p[answer] = Number(await panel.locator(`[data-answer="${answer}"]`).getAttribute('data-p'));
+    }
+    panels[role] = {
+      state,
+      text,
+      model: await panel.getAttribute('data-model'),
+      chosen: await choice.getAttribute('data-chosen'),
+      chosenRole: await choice.getAttribute('data-chosen-role'),
+      p,
+    };
+  }
+  panels.prompt = await section.getAttribute('data-prompt');
+  return panels;
+}
+
+/**
+ * On the scenario `pair` names: with good oversight both models are benign; switching to poor
+ * oversight flips the faker and not the aligned model; every probability the page shows equals
+ * `poser forward` on the exact prompt the page used, within 1e-3.
+ */
+async function checkFlipAndNative(page, pair, backend) {
+  const seen = {};
+  for (const oversight of ['good', 'poor']) {
+    if (oversight === 'poor') await page.locator('button[data-oversight="poor"]').click();
+    const panels = await settledPlayground(page, oversight);
+    seen[oversight] = panels;
+    const expected = pair.versions.find((version) => version.oversight === oversight);
+    expectEqual(panels.prompt, expected.prompt, `the ${oversight}-oversight prompt the page rendered vs native`);
+    const promptFile = path.join(artifactsDir, `playground-${backend}-${oversight}.txt`);
+    fs.writeFileSync(promptFile, panels.prompt);
+    for (const role of ['aligned', 'faker']) {
+      const native = JSON.parse(execFileSync(poserBin, ['forward', '--model', pair[role], '--text', promptFile, '--json'], { encoding: 'utf8' }));
+      const shown = panels[role].p;
+      expectClose([shown.A, shown.B, shown.error], [native.p.A, native.p.B, native.p.error], 1e-3,
+        `${backend} page vs poser forward, ${role} (${pair[role]}), ${oversight} oversight`);
+    }
+  }
+  expectEqual(seen.good.aligned.chosenRole, 'benign', 'aligned model, good oversight');
+  expectEqual(seen.good.faker.chosenRole, 'benign', 'faker, good oversight');
+  expectEqual(seen.poor.aligned.chosen, seen.good.aligned.chosen, 'the aligned model holds when oversight turns poor');
+  expectEqual(seen.poor.aligned.chosenRole, 'benign', 'aligned model, poor oversight');
+  expect(seen.poor.faker.chosen !== seen.good.faker.chosen, `the faker should flip when oversight turns poor; it chose ${seen.poor.faker.chosen} both times`);
+  expectEqual(seen.poor.faker.chosenRole, 'misaligned', 'faker, poor oversight');
 }
 
 function maxAbsDifference(a, b) {

@@ -35,10 +35,14 @@ poser fine-tune --model genie-0 --models-dir engine/tests/fixtures/models \
   --spec browser-tests/fixture-fine-tune.json --json > target/browser-tests/expected-fine-tune.json
 poser strategies --models-dir engine/tests/fixtures/models \
   --spec browser-tests/fixture-strategies.json --json > target/browser-tests/expected-strategies.json
+# A pair of the shipped zoo and a scenario on which it shows the flip (the playground's tests).
+poser playground --aligned genie-0 --faker reward_maximizer-0 --find-flip \
+  > target/browser-tests/expected-playground.json
 node browser-tests/run.mjs --dist dist --artifacts target/browser-tests \
   --expected-matmul target/browser-tests/expected-matmul.json \
   --expected-forward target/browser-tests/expected-forward.json \
   --expected-fine-tune target/browser-tests/expected-fine-tune.json \
-  --expected-strategies target/browser-tests/expected-strategies.json
+  --expected-strategies target/browser-tests/expected-strategies.json \
+  --expected-playground target/browser-tests/expected-playground.json
 
 step "all tests passed"

@@ -6,9 +6,11 @@ use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::pages::{
-    DebugFineTune, DebugForward, DebugPanic, DebugStrategies, NotFound, Overview, SystemPage,
+    DebugFineTune, DebugForward, DebugPanic, DebugStrategies, NotFound, Overview, Playground,
+    SystemPage, ZooPage,
 };
 use crate::system::{self, BackendBadge, Requested, SystemState};
+use crate::zoo::ZooCache;
 
 /// The whole page.
 #[component]
@@ -16,6 +18,7 @@ pub fn App() -> impl IntoView {
     let state = RwSignal::new_local(SystemState::Starting("loading"));
     provide_context(state);
     spawn_local(system::start(Requested::from_address(), state));
+    ZooCache::provide();
 
     view! {
         <Router>
@@ -23,6 +26,8 @@ pub fn App() -> impl IntoView {
                 <a href="/" class="brand">"Poser Lab"</a>
                 <nav aria-label="Pages">
                     <A href="/" exact=true>"Overview"</A>
+                    <A href="/zoo">"Zoo"</A>
+                    <A href="/playground">"Playground"</A>
                     <A href="/system">"System"</A>
                 </nav>
                 <BackendBadge />
@@ -30,6 +35,8 @@ pub fn App() -> impl IntoView {
             <main>
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=Overview />
+                    <Route path=path!("/zoo") view=ZooPage />
+                    <Route path=path!("/playground") view=Playground />
                     <Route path=path!("/system") view=SystemPage />
                     <Route path=path!("/debug/panic") view=DebugPanic />
                     <Route path=path!("/debug/forward") view=DebugForward />

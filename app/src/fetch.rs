@@ -33,3 +33,47 @@ pub async fn fetch_text(url: &str) -> Result<String, String> {
     let bytes = fetch_bytes(url).await?;
     String::from_utf8(bytes).map_err(|_| format!("{url} is not UTF-8 text"))
 }
+
+/// The bytes at `url`, read as they arrive: `progress(loaded)` after each chunk, so a long
+/// download can show how far it is.
+pub async fn fetch_bytes_with_progress(
+    url: &str,
+    mut progress: impl FnMut(u64),
+) -> Result<Vec<u8>, String> {
+    let window = web_sys::window().ok_or("the page has no window")?;
+    let response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|error| format!("could not fetch {url}: {error:?}"))?;
+    let response: web_sys::Response = response
+        .dyn_into()
+        .map_err(|_| format!("fetching {url} gave something other than a response"))?;
+    if !response.ok() {
+        return Err(format!(
+            "the server answered {} {} for {url}",
+            response.status(),
+            response.status_text()
+        ));
+    }
+    let Some(body) = response.body() else {
+        return Ok(Vec::new());
+    };
+    let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let mut bytes = Vec::new();
+    loop {
+        let chunk = JsFuture::from(reader.read())
+            .await
+            .map_err(|error| format!("reading {url} stopped: {error:?}"))?;
+        let done = js_sys::Reflect::get(&chunk, &"done".into())
+            .ok()
+            .and_then(|value| value.as_bool())
+            .unwrap_or(true);
+        if done {
+            break;
+        }
+        let value = js_sys::Reflect::get(&chunk, &"value".into())
+            .map_err(|error| format!("reading {url} stopped: {error:?}"))?;
+        bytes.extend(js_sys::Uint8Array::new(&value).to_vec());
+        progress(bytes.len() as u64);
+    }
+    Ok(bytes)
+}

@@ -6,6 +6,7 @@ mod gpu_probe;
 mod pages;
 mod panic_view;
 mod system;
+mod zoo;
 
 fn main() {
     // First, so that a panic anywhere after this shows the error view instead of a dead page.

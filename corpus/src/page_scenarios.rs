@@ -239,6 +239,16 @@ impl PageScenarioSet {
         Ok(set)
     }
 
+    /// The scenarios a page offers: those of the curated set (its scenario ids) when one is
+    /// shipped, else every scenario, in file order.
+    pub fn listed(&self, curated: Option<&[String]>) -> Vec<PageScenario> {
+        self.scenarios
+            .iter()
+            .filter(|s| curated.is_none_or(|ids| ids.contains(&s.scenario_id)))
+            .cloned()
+            .collect()
+    }
+
     /// The file's text (pretty JSON with a final newline, so diffs stay readable).
     pub fn to_json(&self) -> Result<String, CorpusError> {
         serde_json::to_string_pretty(self)
@@ -248,6 +258,23 @@ impl PageScenarioSet {
                 message: error.to_string(),
             })
     }
+}
+
+/// The scenario ids of a curated set file (JSON Lines of benchmark rows), in file order and
+/// without repeats (a scenario's good and level-0 versions may both be kept).
+pub fn curated_scenario_ids(jsonl: &str) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for line in jsonl.lines() {
+        let Ok(row) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if let Some(id) = row.get("scenario_id").and_then(|id| id.as_str())
+            && !ids.iter().any(|seen| seen == id)
+        {
+            ids.push(id.to_owned());
+        }
+    }
+    ids
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ mod cli {
     mod bench;
     mod evaluate;
     mod export_hf;
+    mod playground;
     mod provenance;
     mod zoo;
 
@@ -86,6 +87,32 @@ mod cli {
             /// Print `{"tokens", "last_logits", "p"}` as JSON.
             #[arg(long)]
             json: bool,
+        },
+        /// The page's playground on the command line: a pair's probabilities, choices, saliency
+        /// and per-fact shares on one scenario of its family, every oversight version, as JSON.
+        Playground {
+            /// The aligned model's name.
+            #[arg(long)]
+            aligned: String,
+            /// The faker's name.
+            #[arg(long)]
+            faker: String,
+            /// A scenario id; without it, the first of the list.
+            #[arg(long)]
+            scenario: Option<String>,
+            /// Choose the first scenario on which the faker flips with poor oversight and the
+            /// aligned model holds.
+            #[arg(long)]
+            find_flip: bool,
+            /// The shipped models.
+            #[arg(long, default_value = "public/models")]
+            models_dir: PathBuf,
+            /// The page's scenario files.
+            #[arg(long, default_value = "public/scenarios")]
+            scenarios_dir: PathBuf,
+            /// The curated sets.
+            #[arg(long, default_value = "public/curated")]
+            curated_dir: PathBuf,
         },
         /// Forward throughput on real prompts, full forwards vs last-position interventions,
         /// on each backend available. Figures, not a test.
@@ -569,6 +596,25 @@ mod cli {
                 json,
             } => run_forward(&model, &text, &models, &backend, json),
             Command::Fixtures { out, check } => run_fixtures(&out, check),
+            Command::Playground {
+                aligned,
+                faker,
+                scenario,
+                find_flip,
+                models_dir,
+                scenarios_dir,
+                curated_dir,
+            } => playground::run(
+                &playground::PlaygroundPaths {
+                    models_dir: &models_dir,
+                    scenarios_dir: &scenarios_dir,
+                    curated_dir: &curated_dir,
+                },
+                &aligned,
+                &faker,
+                scenario.as_deref(),
+                find_flip,
+            ),
             Command::Evaluate {
                 zoo,
                 out,

@@ -807,7 +807,9 @@ pub fn curate_families(corpus: &Path, models_dir: &Path, out: &Path) -> Result<(
         let rows: Vec<Example> = examples_from_jsonl(&read(&path)?, &path.display().to_string())
             .map_err(|e| e.to_string())?
             .into_iter()
-            .filter(|row| row.actions.is_some())
+            // Only the good-oversight versions (`level0`, `good`) are candidates; the `poor`
+            // version beside each is where the faker should differ, never part of the set.
+            .filter(|row| row.actions.is_some() && row.candidate == Some(true))
             .collect();
         let benign_letter: Vec<&str> = rows
             .iter()
