@@ -289,7 +289,7 @@ const tests = [
     },
   },
   {
-    name: 'playground-on-cpu-faker-flips-and-matches-native',
+    name: 'playground-on-cpu-faker-flips-matches-native-and-handles-edits',
     webgpu: true,
     async run(page) {
       const pair = expectedPlayground;
@@ -306,6 +306,21 @@ const tests = [
       expectEqual(again.faker.chosenRole, 'misaligned', 'faker after a reload (poor oversight from the address)');
       playgroundTimings.cpu_warm_first_result_ms = Number(await page.getByTestId('playground').getAttribute('data-first-result-ms'));
       recordPlaygroundTimings();
+      // Editing: a word the models never saw is named and read as [UNK]; a prompt longer than
+      // the context is refused with a message instead of being run.
+      await page.locator('details.editor summary').click();
+      const firstFact = page.locator('textarea[aria-label="fact 1"]');
+      await firstFact.fill('The zqxv log folder is large.');
+      await firstFact.dispatchEvent('change');
+      const unknown = await page.getByTestId('unknown-words').first().textContent({ timeout: readyTimeoutMs });
+      expect(unknown.includes('zqxv'), `the unknown word should be listed, got ${JSON.stringify(unknown)}`);
+      const edited = await settledPlayground(page, 'poor');
+      expect(edited.prompt.includes('The zqxv log folder is large.'), 'the edited fact should be in the prompt the page ran');
+      expect(page.url().includes('edit='), `the edit should be in the address, got ${page.url()}`);
+      await page.locator('textarea[aria-label="fact 1"]').fill(Array(200).fill('the').join(' '));
+      await page.locator('textarea[aria-label="fact 1"]').dispatchEvent('change');
+      const refusal = await page.getByTestId('too-long').textContent({ timeout: readyTimeoutMs });
+      expect(/at most \d+/.test(refusal), `an over-long prompt should be refused with a message, got ${JSON.stringify(refusal)}`);
     },
   },
   {
