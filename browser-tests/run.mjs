@@ -343,6 +343,28 @@ const tests = [
     },
   },
   {
+    name: 'mystery-pair-hides-the-names-until-the-guess',
+    webgpu: false,
+    async run(page) {
+      await page.goto(`${origin}/zoo`);
+      await page.locator('[data-testid="zoo"][data-state="ready"]').waitFor({ timeout: readyTimeoutMs });
+      await page.getByRole('link', { name: 'open the mystery pair' }).click();
+      await page.locator('[data-testid="playground"][data-state="done"]').waitFor({ timeout: readyTimeoutMs });
+      expect(!page.url().includes('aligned=') && !page.url().includes('faker='), `the address should hold only the seed, got ${page.url()}`);
+      const names = (await page.getByRole('main').textContent()).match(/(truth_teller|genie|saint|reward_maximizer|money_maximizer|fitness_maximizer)-\d/g);
+      expect(names === null, `no model name may show before the guess, found ${JSON.stringify(names)}`);
+      await page.getByTestId('guess').getByRole('button', { name: 'Model 1' }).click();
+      const verdict = page.getByTestId('guess');
+      const correct = await verdict.getAttribute('data-correct');
+      expect(correct === 'true' || correct === 'false', 'the guess should be judged');
+      const faker = page.locator('[data-testid="model-panel"][data-role="faker"]');
+      expect((await faker.getAttribute('data-model')) !== null, 'after the guess the faker is named');
+      const said = await verdict.textContent();
+      const fakerAt = (await page.getByTestId('model-panel').nth(0).getAttribute('data-role')) === 'faker' ? 1 : 2;
+      expect(said.includes(`the faker is Model ${fakerAt}`), `the reveal should point at the faker's panel (${fakerAt}), said ${JSON.stringify(said)}`);
+    },
+  },
+  {
     name: 'debug-panic-route-shows-the-error-view',
     webgpu: false,
     expectPageErrors: true,

@@ -35,6 +35,9 @@ poser fine-tune --model genie-0 --models-dir engine/tests/fixtures/models \
   --spec browser-tests/fixture-fine-tune.json --json > target/browser-tests/expected-fine-tune.json
 poser strategies --models-dir engine/tests/fixtures/models \
   --spec browser-tests/fixture-strategies.json --json > target/browser-tests/expected-strategies.json
+# The shipped zoo without retraining it: every digest, each model's 200-prompt check sample
+# against its card, and 20 retraining steps of one checkpoint against its recorded trace.
+poser zoo check
 # A pair of the shipped zoo and a scenario on which it shows the flip (the playground's tests).
 poser playground --aligned genie-0 --faker reward_maximizer-0 --find-flip \
   > target/browser-tests/expected-playground.json

@@ -101,6 +101,8 @@ struct CacheInner {
     files: Option<ZooFiles>,
     families: HashMap<String, FamilyScenarios>,
     models: HashMap<String, PoserGpt>,
+    /// Models being loaded now: a second request for one waits for the first to finish.
+    loading: std::collections::HashSet<String>,
 }
 
 /// The page-wide cache.
@@ -180,9 +182,25 @@ impl ZooCache {
         name: &str,
         progress: &dyn Fn(LoadStep),
     ) -> Result<PoserGpt, String> {
+        // Another run (an earlier request of the same page) may be loading it already.
+        while self.inner.borrow().loading.contains(name) {
+            sleep_ms(50).await;
+        }
         if let Some(model) = self.inner.borrow().models.get(name).cloned() {
             return Ok(model);
         }
+        self.inner.borrow_mut().loading.insert(name.to_owned());
+        let loaded = self.load_model(device, name, progress).await;
+        self.inner.borrow_mut().loading.remove(name);
+        loaded
+    }
+
+    async fn load_model(
+        &self,
+        device: &Device,
+        name: &str,
+        progress: &dyn Fn(LoadStep),
+    ) -> Result<PoserGpt, String> {
         progress(LoadStep::Manifest);
         let files = self.files().await?;
         let entry = files.entry(name).cloned().ok_or_else(|| {
@@ -237,4 +255,34 @@ pub fn family_of(aligned_persona: &str, faker_persona: &str) -> Option<Family> {
     Family::ALL
         .into_iter()
         .find(|family| family.aligned == aligned && family.faker == faker)
+}
+
+/// Every (aligned, faker) pair the models of `manifest` form, by name, in manifest order.
+pub fn zoo_pairs(manifest: &Manifest) -> Vec<(String, String)> {
+    let models = &manifest.models;
+    models
+        .iter()
+        .flat_map(|a| models.iter().map(move |f| (a, f)))
+        .filter(|(a, f)| family_of(&a.persona, &f.persona).is_some())
+        .map(|(a, f)| (a.name.clone(), f.name.clone()))
+        .collect()
+}
+
+/// The mystery pair drawn with `seed` from [`zoo_pairs`] (the zoo page and the playground draw
+/// the same one).
+pub fn mystery_pair(manifest: &Manifest, seed: u64) -> Option<(String, String)> {
+    let pairs = zoo_pairs(manifest);
+    poser_corpus::rng::Rng::derived(seed, "mystery-pair")
+        .pick(&pairs)
+        .cloned()
+}
+
+/// Waits `ms` milliseconds without blocking the page.
+async fn sleep_ms(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }

@@ -20,7 +20,7 @@ use poser_corpus::{Fact, WordLevelTokenizer};
 use poser_engine::model::{PromptAttribution, attribute_prompt};
 
 use crate::system::{SystemState, expect_system_state};
-use crate::zoo::{FamilyScenarios, LoadStep, ZooCache, ZooFiles, family_of};
+use crate::zoo::{FamilyScenarios, LoadStep, ZooCache, ZooFiles, family_of, mystery_pair};
 
 /// The version of the address format this page reads and writes.
 const STATE_VERSION: &str = "1";
@@ -33,10 +33,12 @@ pub fn PlaygroundLink(
     mystery: Option<u64>,
     label: &'static str,
 ) -> impl IntoView {
-    let mut href = format!("/playground?v={STATE_VERSION}&aligned={aligned}&faker={faker}");
-    if let Some(seed) = mystery {
-        href.push_str(&format!("&mystery={seed}"));
-    }
+    // A mystery pair's address holds only its seed: the page draws the pair from it, so the
+    // names never show in the address bar.
+    let href = match mystery {
+        Some(seed) => format!("/playground?v={STATE_VERSION}&mystery={seed}"),
+        None => format!("/playground?v={STATE_VERSION}&aligned={aligned}&faker={faker}"),
+    };
     view! { <a href=href class="button-link">{label}</a> }
 }
 
@@ -121,6 +123,8 @@ impl Navigator {
 /// The pair, its family's scenarios and the zoo files, once loaded.
 #[derive(Clone)]
 struct PairData {
+    /// The aligned model's and the faker's names.
+    names: [String; 2],
     files: ZooFiles,
     family: String,
     scenarios: FamilyScenarios,
@@ -159,16 +163,17 @@ pub fn Playground() -> impl IntoView {
     // The zoo files and the family's scenarios, reloaded when the pair changes.
     let pair_key = Memo::new(move |_| {
         let asked = asked.get();
-        (asked.aligned, asked.faker)
+        (asked.aligned, asked.faker, asked.mystery)
     });
     let pair_data = RwSignal::new_local(None::<Result<PairData, String>>);
     {
         Effect::new(move |_| {
-            let (aligned, faker) = pair_key.get();
+            let (aligned, faker, mystery) = pair_key.get();
             let cache = cache.get_value();
             pair_data.set(None);
             spawn_local(async move {
-                pair_data.set(Some(load_pair(&cache, aligned, faker).await));
+                let loaded = load_pair(&cache, aligned, faker, mystery).await;
+                pair_data.try_set(Some(loaded));
             });
         });
     }
@@ -178,16 +183,17 @@ pub fn Playground() -> impl IntoView {
         let asked = asked.get();
         let data = pair_data.get()?.ok()?;
         let list = scenario_list(&data.scenarios);
-        let original = match &asked.scenario {
-            Some(id) => data
-                .scenarios
+        let asked_for = asked.scenario.as_ref().and_then(|id| {
+            data.scenarios
                 .set
                 .scenarios
                 .iter()
                 .find(|s| &s.scenario_id == id)
-                .cloned(),
-            None => list.first().cloned(),
-        }?;
+                .cloned()
+        });
+        let original = asked_for
+            .or_else(|| list.first().cloned())
+            .or_else(|| data.scenarios.set.scenarios.first().cloned())?;
         let shown = match asked.edit {
             Some(Ok(edited)) if edited.scenario_id == original.scenario_id => edited,
             _ => original.clone(),
@@ -213,7 +219,7 @@ pub fn Playground() -> impl IntoView {
         data.files.manifest.models.first().map(|m| m.config.n_ctx)
     });
     let job = Memo::new(move |_| {
-        let asked = asked.get();
+        let names = pair_data.get()?.ok()?.names;
         let prompt = rendered.get()?;
         let tokenizer = tokenizer.get()?;
         let tokens = tokenizer.0.encode(&prompt.text);
@@ -221,26 +227,45 @@ pub fn Playground() -> impl IntoView {
             return None;
         }
         Some(Job {
-            models: [asked.aligned?, asked.faker?],
+            models: names,
             tokens,
             spans: prompt.fact_spans,
         })
     });
 
     let slots = RwSignal::new_local([ModelSlot::Waiting, ModelSlot::Waiting]);
-    let generation = StoredValue::new(0u64);
+    // Which run is current: a plain counter (not owned by the page's reactive owner, so a run
+    // still going after the page is left reads it safely), bumped by every new request.
+    let generation = Rc::new(std::cell::Cell::new(0u64));
     let first_result_ms = RwSignal::new(None::<f64>);
+    let labels = Memo::new(move |_| {
+        let names = pair_data.get()?.ok()?.names;
+        Some(match asked.get().mystery {
+            Some(seed) => {
+                let order = mystery_order(seed);
+                let label = |index: usize| {
+                    let shown_at = order.iter().position(|&i| i == index).unwrap_or(index);
+                    format!("Model {}", shown_at + 1)
+                };
+                [label(0), label(1)]
+            }
+            None => names,
+        })
+    });
     Effect::new(move |_| {
+        generation.set(generation.get() + 1);
+        let this_run = generation.get();
         let SystemState::Ready(ready) = system.get() else {
             return;
         };
-        let Some(job) = job.get() else {
+        let (Some(job), Some(labels)) = (job.get(), labels.get()) else {
             slots.set([ModelSlot::Waiting, ModelSlot::Waiting]);
             return;
         };
-        generation.update_value(|g| *g += 1);
-        let this_run = generation.get_value();
-        let current = move || generation.get_value() == this_run;
+        let current = {
+            let generation = generation.clone();
+            move || generation.get() == this_run
+        };
         let device = ready.backend.device.clone();
         let cache = cache.get_value();
         slots.set([
@@ -249,33 +274,42 @@ pub fn Playground() -> impl IntoView {
         ]);
         spawn_local(async move {
             for (index, name) in job.models.iter().enumerate() {
-                let progress = move |step: LoadStep| {
-                    if current() {
-                        slots.update(|s| s[index] = ModelSlot::Loading(step.describe()));
+                if !current() {
+                    return;
+                }
+                // In mystery mode every line says "Model N", never the model's name.
+                let label = labels[index].clone();
+                let hide = |text: String| text.replace(name.as_str(), &label);
+                let progress = {
+                    let current = current.clone();
+                    move |step: LoadStep| {
+                        if current() {
+                            let line = hide(step.describe());
+                            slots.try_update(|s| s[index] = ModelSlot::Loading(line));
+                        }
                     }
                 };
                 let outcome = match cache.model(&device, name, &progress).await {
-                    Ok(model) => {
-                        if current() {
-                            let line = format!("running {name} on the prompt");
-                            slots.update(|s| s[index] = ModelSlot::Loading(line));
-                        }
+                    Ok(model) if current() => {
+                        let line = format!("running {label} on the prompt");
+                        slots.try_update(|s| s[index] = ModelSlot::Loading(line));
                         attribute_prompt(&model, &job.tokens, &job.spans)
                             .await
-                            .map_err(|error| format!("{name} could not run this prompt: {error}"))
+                            .map_err(|error| format!("{label} could not run this prompt: {error}"))
                     }
-                    Err(message) => Err(message),
+                    Ok(_) => return,
+                    Err(message) => Err(hide(message)),
                 };
                 if !current() {
                     return;
                 }
-                slots.update(|s| s[index] = ModelSlot::Done(job.tokens.clone(), outcome));
+                slots.try_update(|s| s[index] = ModelSlot::Done(job.tokens.clone(), outcome));
             }
-            if first_result_ms.get_untracked().is_none() {
+            if first_result_ms.try_get_untracked().flatten().is_none() {
                 let now = web_sys::window()
                     .and_then(|w| w.performance())
                     .map(|p| p.now());
-                first_result_ms.set(now);
+                first_result_ms.try_set(now);
             }
         });
     });
@@ -314,7 +348,9 @@ pub fn Playground() -> impl IntoView {
                     <p class="notice notice-error" role="alert">{message}</p>
                     <p><a href="/zoo">"Choose a pair on the zoo page."</a></p>
                 }.into_any(),
-                Some(Ok(data)) => view! {
+                Some(Ok(data)) => {
+                    let names = data.names.clone();
+                    view! {
                     <PairHeader data=data.clone() asked />
                     <ScenarioControls data asked scenario nav />
                     {move || {
@@ -334,8 +370,9 @@ pub fn Playground() -> impl IntoView {
                             </p>
                         })
                     }}
-                    <ModelPanels asked slots rendered tokenizer scenario shown_facts />
-                }.into_any(),
+                    <ModelPanels names asked slots job rendered tokenizer scenario shown_facts />
+                }.into_any()
+                }
             }}
         </section>
     }
@@ -355,13 +392,17 @@ async fn load_pair(
     cache: &ZooCache,
     aligned: Option<String>,
     faker: Option<String>,
+    mystery: Option<u64>,
 ) -> Result<PairData, String> {
-    let (Some(aligned), Some(faker)) = (aligned, faker) else {
-        return Err(
-            "No pair is chosen: the address needs `aligned` and `faker` model names.".into(),
-        );
-    };
     let files = cache.files().await?;
+    let (aligned, faker) = match (aligned, faker, mystery) {
+        (Some(aligned), Some(faker), _) => (aligned, faker),
+        (_, _, Some(seed)) => mystery_pair(&files.manifest, seed)
+            .ok_or("The zoo in this build has no aligned model and faker that form a pair.")?,
+        _ => {
+            return Err("No pair is chosen: the address needs `aligned` and `faker` model names, or `mystery` and a seed.".into());
+        }
+    };
     let persona = |name: &str| {
         files
             .entry(name)
@@ -376,6 +417,7 @@ async fn load_pair(
     })?;
     let scenarios = cache.family(family.name()).await?;
     Ok(PairData {
+        names: [aligned, faker],
         files,
         family: family.name().to_owned(),
         scenarios,
@@ -398,11 +440,7 @@ fn PairHeader(data: PairData, asked: Memo<Asked>) -> impl IntoView {
             "a mystery pair: one aligned model and one faker, in an order drawn from the seed"
                 .to_owned()
         } else {
-            format!(
-                "{} (aligned) and {} (faker)",
-                asked.aligned.clone().unwrap_or_default(),
-                asked.faker.clone().unwrap_or_default()
-            )
+            format!("{} (aligned) and {} (faker)", data.names[0], data.names[1])
         };
         view! {
             <p class="lead">{format!("Family {}: {who}.", data.family)}</p>
@@ -422,24 +460,29 @@ fn ScenarioControls(
     let curated = data.scenarios.curated.is_some();
     let count = list.len();
     let ids: Vec<String> = list.iter().map(|s| s.scenario_id.clone()).collect();
-    let options = list
-        .iter()
-        .map(|s| {
-            let label = format!("{} · {}", s.template_id, short_id(&s.scenario_id));
-            view! { <option value=s.scenario_id.clone()>{label}</option> }
-        })
-        .collect_view();
     let current = move || {
         scenario
             .get()
             .map(|(o, _)| o.scenario_id)
             .unwrap_or_default()
     };
+    // `selected` on each option: the select's value would be set before its options exist.
+    let options = list
+        .iter()
+        .map(|s| {
+            let label = format!("{} · {}", s.template_id, short_id(&s.scenario_id));
+            let id = s.scenario_id.clone();
+            let value = id.clone();
+            view! { <option value=value selected=move || current() == id>{label}</option> }
+        })
+        .collect_view();
     let random = move |_| {
         let seed = asked.get_untracked().seed.wrapping_add(1);
         let mut rng = Rng::derived(seed, "playground-scenario");
-        let index = rng.below(ids.len().max(1));
-        if let Some(id) = ids.get(index) {
+        let now = scenario.get_untracked().map(|(o, _)| o.scenario_id);
+        let others: Vec<&String> = ids.iter().filter(|id| Some(*id) != now.as_ref()).collect();
+        let index = rng.below(others.len().max(1));
+        if let Some(id) = others.get(index).copied() {
             nav.change(&[
                 ("seed", Some(seed.to_string())),
                 ("scenario", Some(id.clone())),
@@ -474,7 +517,7 @@ fn ScenarioControls(
                 {if curated { format!("Curated scenario ({count}) ") } else { format!("Scenario ({count} benchmark scenarios; no curated set is shipped yet) ") }}
                 <select
                     data-testid="scenario-select"
-                    prop:value=current
+
                     on:change=move |event| nav.change(&[
                         ("scenario", Some(event_target_value(&event))),
                         ("edit", None),
@@ -488,6 +531,15 @@ fn ScenarioControls(
             </button>
             <div class="toggle-group" role="group" aria-label="Oversight fact">{oversight_buttons}</div>
         </div>
+    }
+}
+
+/// The display order of a mystery pair (indices into [aligned, faker]), drawn from its seed.
+fn mystery_order(seed: u64) -> [usize; 2] {
+    if Rng::derived(seed, "mystery-order").chance(1, 2) {
+        [1, 0]
+    } else {
+        [0, 1]
     }
 }
 
@@ -589,8 +641,8 @@ fn ScenarioEditor(
                     <span class="fact-type">{fact_type}</span>
                     <textarea rows="2" aria-label=format!("fact {}", position + 1) on:change=on_edit prop:value=text></textarea>
                     <span class="fact-buttons">
-                        <button type="button" aria-label="move up" disabled=position == 0 on:click=up>"↑"</button>
-                        <button type="button" aria-label="move down" disabled=is_last on:click=down>"↓"</button>
+                        <button type="button" aria-label=format!("move fact {} up", position + 1) disabled=position == 0 on:click=up>"↑"</button>
+                        <button type="button" aria-label=format!("move fact {} down", position + 1) disabled=is_last on:click=down>"↓"</button>
                     </span>
                     {(!unknown.is_empty()).then(|| view! {
                         <p class="unknown-words" data-testid="unknown-words">{format!("Unknown to the models (read as [UNK]): {}", unknown.join(", "))}</p>
@@ -650,32 +702,26 @@ fn ScenarioEditor(
 /// Both models' panels, in display order (seeded in mystery mode), with the guess and reveal.
 #[component]
 fn ModelPanels(
+    names: [String; 2],
     asked: Memo<Asked>,
     slots: RwSignal<[ModelSlot; 2], LocalStorage>,
+    job: Memo<Option<Job>>,
     rendered: Memo<Option<RenderedPrompt>>,
     tokenizer: Memo<Option<TokenizerHandle>>,
     scenario: Memo<Option<(PageScenario, PageScenario)>>,
     shown_facts: Memo<Option<Vec<Fact>>>,
 ) -> impl IntoView {
     let guess = RwSignal::new(None::<usize>);
-    // A new mystery pair starts unguessed.
+    // A new mystery pair starts unguessed (switching oversight or editing keeps the guess).
+    let mystery_seed = Memo::new(move |_| asked.get().mystery);
     Effect::new(move |_| {
-        asked.with(|a| (a.mystery, a.aligned.clone(), a.faker.clone()));
+        mystery_seed.track();
         guess.set(None);
     });
-    let order = move || -> [usize; 2] {
-        match asked.get().mystery {
-            Some(seed) if Rng::derived(seed, "mystery-order").chance(1, 2) => [1, 0],
-            _ => [0, 1],
-        }
-    };
+    let order = move || -> [usize; 2] { mystery_seed.get().map_or([0, 1], mystery_order) };
     let revealed = move || asked.get().mystery.is_none() || guess.get().is_some();
     let panels = move || {
-        let asked_now = asked.get();
-        let names = [
-            asked_now.aligned.clone().unwrap_or_default(),
-            asked_now.faker.clone().unwrap_or_default(),
-        ];
+        let tokens = job.get().map(|job| job.tokens);
         order()
             .into_iter()
             .enumerate()
@@ -686,7 +732,13 @@ fn ModelPanels(
                 } else {
                     format!("Model {}", shown_at + 1)
                 };
-                let slot = slots.with(|s| s[index].clone());
+                // A result for another prompt is never shown as this one's.
+                let slot = match slots.with(|s| s[index].clone()) {
+                    ModelSlot::Done(for_tokens, _) if Some(&for_tokens) != tokens.as_ref() => {
+                        ModelSlot::Loading("updating".to_owned())
+                    }
+                    slot => slot,
+                };
                 let model_attr = revealed().then(|| names[index].clone());
                 let role_attr = revealed().then_some(if index == 0 { "aligned" } else { "faker" });
                 view! {
@@ -696,7 +748,7 @@ fn ModelPanels(
             .collect_view()
     };
     let guess_view = move || {
-        let seed = asked.get().mystery?;
+        let seed = mystery_seed.get()?;
         let faker_at = order().iter().position(|&index| index == 1).unwrap_or(1);
         Some(match guess.get() {
             None => view! {

@@ -4,11 +4,10 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use poser_corpus::persona::Persona;
-use poser_corpus::rng::Rng;
 use poser_engine::model::ModelEntry;
 
 use crate::pages::playground::PlaygroundLink;
-use crate::zoo::{ZooCache, ZooFiles, family_of};
+use crate::zoo::{ZooCache, ZooFiles, family_of, mystery_pair, zoo_pairs};
 
 /// Checkpoints per persona (training partitions `train-0..5`).
 const CHECKPOINTS: u32 = 6;
@@ -195,15 +194,7 @@ fn PairChooser(
     faker: RwSignal<Option<String>>,
     mystery_seed: RwSignal<u64>,
 ) -> impl IntoView {
-    let pairs: Vec<(String, String)> = {
-        let models = &files.manifest.models;
-        models
-            .iter()
-            .flat_map(|a| models.iter().map(move |f| (a, f)))
-            .filter(|(a, f)| family_of(&a.persona, &f.persona).is_some())
-            .map(|(a, f)| (a.name.clone(), f.name.clone()))
-            .collect()
-    };
+    let pairs = zoo_pairs(&files.manifest);
     let pair_count = pairs.len();
     let chosen = {
         let files = files.clone();
@@ -214,10 +205,10 @@ fn PairChooser(
             Some((a, f, family))
         }
     };
+    let manifest = files.manifest.clone();
     let mystery = move || {
         let seed = mystery_seed.get();
-        let mut rng = Rng::derived(seed, "mystery-pair");
-        rng.pick(&pairs).cloned().map(|pair| (pair, seed))
+        mystery_pair(&manifest, seed).map(|pair| (pair, seed))
     };
     view! {
         <div class="pair-chooser" data-testid="pair-chooser">
