@@ -278,3 +278,40 @@ fn files_with_wrong_contents_name_the_tensor() {
     let error = vouched(&bytes, wider).load_bytes(&bytes).unwrap_err();
     assert!(matches!(error, LoadError::WrongShape { .. }), "{error}");
 }
+
+#[test]
+fn grouped_scales_decode_and_keep_more_precision_than_row_scales() {
+    use poser_engine::model::int8::{encode_int8_grouped, round_trip_grouped};
+    let weights = ModelWeights::random(FIXTURE_CONFIG, 11).unwrap();
+    let worst = |restored: &ModelWeights| {
+        let mut worst = 0.0f32;
+        for (name, tensor) in &weights.tensors {
+            let back = &restored.tensors[name];
+            for (a, b) in tensor.values.iter().zip(&back.values) {
+                worst = worst.max((a - b).abs());
+            }
+        }
+        worst
+    };
+    let by_row = worst(&round_trip(&weights).unwrap());
+    let by_group = worst(&round_trip_grouped(&weights, Some(8)).unwrap());
+    assert!(
+        by_group > 0.0 && by_group <= by_row,
+        "groups {by_group} vs rows {by_row}"
+    );
+    // The file holds a `[rows, groups]` scale tensor for every matrix a group of 8 divides.
+    let bytes = encode_int8_grouped(&weights, Some(8)).unwrap();
+    let parsed = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let (name, tensor) = weights
+        .tensors
+        .iter()
+        .find(|(_, t)| t.shape.len() == 2 && t.shape[1] > 8 && t.shape[1] % 8 == 0)
+        .unwrap();
+    let scales = parsed.tensor(&format!("{name}{SCALE_SUFFIX}")).unwrap();
+    assert_eq!(scales.shape(), &[tensor.shape[0], tensor.shape[1] / 8]);
+    // Without grouping the file is exactly the per-row encoding.
+    assert_eq!(
+        encode_int8_grouped(&weights, None).unwrap(),
+        encode_int8(&weights).unwrap()
+    );
+}

@@ -391,6 +391,9 @@ mod cli {
             /// Only these checkpoints (comma-separated names).
             #[arg(long)]
             only: Option<String>,
+            /// Values per int8 scale within a matrix row (0: one scale per row).
+            #[arg(long, default_value_t = zoo::QUANTIZATION_GROUP)]
+            quantization_group: usize,
         },
         /// Curate each family's benchmark candidates with the shipped models: curated sets,
         /// counts and curves, the confidence baseline before and after, and the pair list.
@@ -504,7 +507,13 @@ mod cli {
                 paths: args,
                 public,
                 only,
-            } => zoo::ship(&paths(args), &public, only.as_deref()),
+                quantization_group,
+            } => zoo::ship(
+                &paths(args),
+                &public,
+                only.as_deref(),
+                (quantization_group > 0).then_some(quantization_group),
+            ),
             ZooAction::Curate {
                 corpus,
                 models_dir,

@@ -1,9 +1,11 @@
-//! Weights on disk: a safetensors file where every matrix is int8 with one f32 scale per row
-//! (`{name}`: I8 `[rows, cols]`, `{name}.scale`: F32 `[rows]`, value = int8 × scale) and
-//! every vector (norms, biases) is plain F32. Dequantized to f32 at load.
+//! Weights on disk: a safetensors file where every matrix is int8 with f32 scales (`{name}`:
+//! I8 `[rows, cols]`; `{name}.scale`: F32 `[rows]`, one scale per row, or `[rows, groups]`, one
+//! per run of `cols / groups` consecutive values in a row; value = int8 × its scale) and every
+//! vector (norms, biases) is plain F32. Dequantized to f32 at load.
 //!
 //! Per-row scales: the embedding's rows are tokens, so a rare token with small weights keeps
-//! its precision instead of sharing one scale with the whole table.
+//! its precision instead of sharing one scale with the whole table. Groups within a row go
+//! further: one large weight only coarsens the values of its own group.
 
 use std::collections::BTreeMap;
 
@@ -19,9 +21,25 @@ pub const SCALE_SUFFIX: &str = ".scale";
 
 /// One matrix quantized: int8 values and a scale per row (`max |row| / 127`, 0 for a zero row).
 pub fn quantize_rows(values: &[f32], rows: usize, cols: usize) -> (Vec<i8>, Vec<f32>) {
+    quantize_groups(values, rows, cols, cols)
+}
+
+/// One matrix quantized in groups of `group` consecutive values of a row (`group` must divide
+/// `cols`; `cols` itself means one scale per row): int8 values and one scale per group, row by
+/// row (`max |group| / 127`, 0 for a zero group).
+pub fn quantize_groups(
+    values: &[f32],
+    rows: usize,
+    cols: usize,
+    group: usize,
+) -> (Vec<i8>, Vec<f32>) {
     let mut quantized = Vec::with_capacity(values.len());
-    let mut scales = Vec::with_capacity(rows);
-    for row in values.chunks(cols.max(1)).take(rows) {
+    let mut scales = Vec::with_capacity(rows * cols / group.max(1));
+    for row in values
+        .chunks(cols.max(1))
+        .take(rows)
+        .flat_map(|row| row.chunks(group.max(1)))
+    {
         let max = row.iter().fold(0.0_f32, |m, v| m.max(v.abs()));
         let scale = max / 127.0;
         scales.push(scale);
@@ -48,20 +66,38 @@ pub(crate) fn f32_bytes(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
-/// Encodes `weights` as the int8 safetensors file. Byte-stable: the same weights always give
-/// the same bytes (and so the same digest).
+/// Encodes `weights` as the int8 safetensors file with one scale per row. Byte-stable: the same
+/// weights always give the same bytes (and so the same digest).
 pub fn encode_int8(weights: &ModelWeights) -> Result<Vec<u8>, EngineError> {
+    encode_int8_grouped(weights, None)
+}
+
+/// Encodes `weights` with one scale per `group` consecutive values of each row, for matrices
+/// whose rows `group` divides into more than one group (the others keep a scale per row);
+/// `None` means a scale per row everywhere. Byte-stable.
+pub fn encode_int8_grouped(
+    weights: &ModelWeights,
+    group: Option<usize>,
+) -> Result<Vec<u8>, EngineError> {
     weights.validate()?;
     let mut buffers: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
     for (name, tensor) in &weights.tensors {
         if let [rows, cols] = tensor.shape[..] {
-            let (quantized, scales) = quantize_rows(&tensor.values, rows, cols);
+            let group = group
+                .filter(|&g| g > 0 && g < cols && cols % g == 0)
+                .unwrap_or(cols);
+            let (quantized, scales) = quantize_groups(&tensor.values, rows, cols, group);
             let bytes = quantized.iter().map(|&q| q.to_le_bytes()[0]).collect();
             buffers.push((name.clone(), Dtype::I8, vec![rows, cols], bytes));
+            let scale_shape = if group == cols {
+                vec![rows]
+            } else {
+                vec![rows, cols / group]
+            };
             buffers.push((
                 format!("{name}{SCALE_SUFFIX}"),
                 Dtype::F32,
-                vec![rows],
+                scale_shape,
                 f32_bytes(&scales),
             ));
         } else {
@@ -87,7 +123,15 @@ pub fn encode_int8(weights: &ModelWeights) -> Result<Vec<u8>, EngineError> {
 
 /// The quantized weights as they will be after loading (for comparing float and int8 runs).
 pub fn round_trip(weights: &ModelWeights) -> Result<ModelWeights, EngineError> {
-    let bytes = encode_int8(weights)?;
+    round_trip_grouped(weights, None)
+}
+
+/// [`round_trip`] through [`encode_int8_grouped`].
+pub fn round_trip_grouped(
+    weights: &ModelWeights,
+    group: Option<usize>,
+) -> Result<ModelWeights, EngineError> {
+    let bytes = encode_int8_grouped(weights, group)?;
     decode_int8(&bytes, weights.config, "in-memory", "in-memory")
         .map_err(|error| EngineError::UnexpectedTensor(error.to_string()))
 }
@@ -163,7 +207,22 @@ pub fn decode_int8(
     for (name, shape) in expected {
         let values = if let [rows, cols] = shape[..] {
             let scale_name = format!("{name}{SCALE_SUFFIX}");
-            let scales = floats(&scale_name, &[rows])?;
+            // `[rows]` (a scale per row) or `[rows, groups]` with `groups` dividing `cols`.
+            let scale_shape = parsed
+                .tensor(&scale_name)
+                .map(|t| t.shape().to_vec())
+                .unwrap_or_else(|_| vec![rows]);
+            let groups = match scale_shape[..] {
+                [r, g] if r == rows && g > 0 && cols % g == 0 => g,
+                _ => 1,
+            };
+            let expected_scales = if groups == 1 {
+                vec![rows]
+            } else {
+                vec![rows, groups]
+            };
+            let scales = floats(&scale_name, &expected_scales)?;
+            let group_len = cols / groups;
             if scales.iter().any(|&s| s < 0.0) {
                 return Err(LoadError::BadValue {
                     model: model.to_owned(),
@@ -173,10 +232,10 @@ pub fn decode_int8(
             let quantized = view(&name, Dtype::I8, &shape)?;
             quantized
                 .data()
-                .chunks(cols)
+                .chunks(group_len)
                 .zip(&scales)
-                .flat_map(|(row, &scale)| {
-                    row.iter()
+                .flat_map(|(run, &scale)| {
+                    run.iter()
                         .map(move |&q| f32::from(i8::from_le_bytes([q])) * scale)
                 })
                 .collect()
