@@ -143,7 +143,8 @@ fn attribution_agrees_with_forward_and_saliency_and_its_shares_are_shares() {
         ("B", 3)
     };
     assert_eq!(attribution.chosen, letter);
-    let expected = pollster::block_on(saliency(&model, &[tokens.clone()], &[id])).unwrap();
+    let expected =
+        pollster::block_on(saliency(&model, std::slice::from_ref(&tokens), &[id])).unwrap();
     assert_eq!(attribution.saliency, expected[0].gradient_norm);
     let sums = span_sums(&expected[0].gradient_norm, &spans).unwrap();
     let total: f32 = expected[0].gradient_norm.iter().sum();
@@ -154,6 +155,6 @@ fn attribution_agrees_with_forward_and_saliency_and_its_shares_are_shares() {
     assert!((attribution.fact_attention_share[2] - 1.0).abs() < 1e-5);
     let parts = attribution.fact_attention_share[0] + attribution.fact_attention_share[1];
     assert!(parts > 0.0 && parts < 1.0, "{parts}");
-    let beyond = vec![0..tokens.len() + 1];
+    let beyond = std::slice::from_ref(&(0..tokens.len() + 1)).to_vec();
     assert!(pollster::block_on(attribute_prompt(&model, &tokens, &beyond)).is_err());
 }
