@@ -117,3 +117,24 @@ fn fixture_models_exported_to_transformers_give_our_logits() {
         "engine/tests/fixtures/hf-check/fixture-models.json",
     ));
 }
+
+#[test]
+fn shipped_zoo_exported_to_transformers_gives_our_logits() {
+    let root = repo_root();
+    let check_file = Path::new("public/models/hf-check.json");
+    let check: CheckFile =
+        serde_json::from_str(&std::fs::read_to_string(root.join(check_file)).unwrap()).unwrap();
+    // Every shipped model was checked by transformers.
+    let manifest =
+        poser_engine::model::manifest::dir::read_manifest(&root.join("public/models")).unwrap();
+    let checked: Vec<&str> = check.models.iter().map(|m| m.name.as_str()).collect();
+    for entry in &manifest.models {
+        assert!(
+            checked.contains(&entry.name.as_str()),
+            "{} is shipped but not in {}; run `python3 engine/scripts/check_hf_export.py --models-dir public/models --out public/models/hf-check.json`",
+            entry.name,
+            check_file.display()
+        );
+    }
+    check_against_transformers(check_file);
+}
