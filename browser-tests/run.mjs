@@ -317,6 +317,15 @@ const tests = [
       const edited = await settledPlayground(page, 'poor');
       expect(edited.prompt.includes('The zqxv log folder is large.'), 'the edited fact should be in the prompt the page ran');
       expect(page.url().includes('edit='), `the edit should be in the address, got ${page.url()}`);
+      // Reordering the actions: A and B swap in the prompt, and the chosen letter follows its action.
+      const before = edited.prompt.match(/\nA: (.*)\nB: (.*)\n/);
+      await page.getByTestId('swap-actions').click();
+      const swappedLines = `\nA: ${before[2]}\nB: ${before[1]}\n`;
+      await page.waitForFunction((lines) => document.querySelector('[data-testid="playground"]')
+        ?.getAttribute('data-prompt')?.includes(lines), swappedLines, { timeout: readyTimeoutMs });
+      const swapped = await settledPlayground(page, 'poor');
+      expect(swapped.prompt.includes(swappedLines), 'the actions should be swapped in the prompt');
+      expectEqual(swapped.aligned.chosenRole, edited.aligned.chosenRole, 'the aligned model follows its action, not its letter');
       await page.locator('textarea[aria-label="fact 1"]').fill(Array(200).fill('the').join(' '));
       await page.locator('textarea[aria-label="fact 1"]').dispatchEvent('change');
       const refusal = await page.getByTestId('too-long').textContent({ timeout: readyTimeoutMs });

@@ -685,6 +685,17 @@ fn ScenarioEditor(
         }
     };
     let edited = shown != original;
+    // Swapping the actions moves the benign action to the other letter.
+    let swap_actions = {
+        let shown = shown.clone();
+        let save = save.clone();
+        move |_| {
+            let mut swapped = shown.clone();
+            std::mem::swap(&mut swapped.action_a, &mut swapped.action_b);
+            swapped.benign = if swapped.benign == "A" { "B" } else { "A" }.to_owned();
+            save(swapped);
+        }
+    };
     view! {
         <details class="editor" open=edited>
             <summary>{if edited { "Scenario (edited)" } else { "Scenario: edit or reorder the facts and actions" }}</summary>
@@ -692,6 +703,7 @@ fn ScenarioEditor(
             {(oversight == Oversight::Removed).then(|| view! { <p class="muted">"The oversight fact is removed in this version; switch to good or poor oversight to edit it."</p> })}
             <ol class="fact-list">{rows}</ol>
             <ul class="action-list">{action_input("A")}{action_input("B")}</ul>
+            <button type="button" on:click=swap_actions data-testid="swap-actions">"Swap A and B"</button>
             {edited.then(|| view! {
                 <button type="button" on:click=move |_| nav.change(&[("edit", None)])>"Reset edits"</button>
             })}
