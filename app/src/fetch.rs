@@ -3,8 +3,9 @@
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-/// The bytes at `url`, or a message naming the address and what went wrong.
-pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+/// The server's successful response for `url`, or a message naming the address and what went
+/// wrong.
+async fn fetch_ok(url: &str) -> Result<web_sys::Response, String> {
     let window = web_sys::window().ok_or("the page has no window")?;
     let response = JsFuture::from(window.fetch_with_str(url))
         .await
@@ -19,6 +20,12 @@ pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
             response.status_text()
         ));
     }
+    Ok(response)
+}
+
+/// The bytes at `url`, or a message naming the address and what went wrong.
+pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+    let response = fetch_ok(url).await?;
     let buffer = response
         .array_buffer()
         .map_err(|error| format!("could not read {url}: {error:?}"))?;
@@ -40,20 +47,7 @@ pub async fn fetch_bytes_with_progress(
     url: &str,
     mut progress: impl FnMut(u64),
 ) -> Result<Vec<u8>, String> {
-    let window = web_sys::window().ok_or("the page has no window")?;
-    let response = JsFuture::from(window.fetch_with_str(url))
-        .await
-        .map_err(|error| format!("could not fetch {url}: {error:?}"))?;
-    let response: web_sys::Response = response
-        .dyn_into()
-        .map_err(|_| format!("fetching {url} gave something other than a response"))?;
-    if !response.ok() {
-        return Err(format!(
-            "the server answered {} {} for {url}",
-            response.status(),
-            response.status_text()
-        ));
-    }
+    let response = fetch_ok(url).await?;
     let Some(body) = response.body() else {
         return Ok(Vec::new());
     };

@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 
 use super::forward::{ANSWER_IDS, AnswerProbs, ForwardRequest, forward};
 use super::gpt::PoserGpt;
-use super::hooks::{CaptureRequest, HookPoint, Positions};
 use super::saliency::{saliency, span_sums};
 use crate::EngineError;
 
@@ -45,15 +44,7 @@ pub async fn attribute_prompt(
         )));
     }
     let n_layers = model.config.n_layers;
-    let request = ForwardRequest {
-        captures: (0..n_layers)
-            .map(|layer| CaptureRequest {
-                hook: HookPoint::AttnPattern(layer),
-                positions: Positions::Last,
-            })
-            .collect(),
-        interventions: Vec::new(),
-    };
+    let request = ForwardRequest::last_token_attention(n_layers);
     let prompts = vec![tokens.to_vec()];
     let output = forward(model, &prompts, &request)
         .await?
@@ -77,27 +68,18 @@ pub async fn attribute_prompt(
         .map(|sum| if total > 0.0 { sum / total } else { 0.0 })
         .collect();
 
-    // Each capture is `[head, 1, len]`: the last query's attention row per head.
-    let mut attention = vec![0.0f64; fact_spans.len()];
-    let mut rows = 0usize;
-    for capture in &output.captures {
-        let len = capture.shape.get(2).copied().unwrap_or(0);
-        for row in capture.values.chunks(len.max(1)) {
-            rows += 1;
-            for (slot, span) in attention.iter_mut().zip(fact_spans) {
-                let on_fact: f64 = row
-                    .get(span.clone())
-                    .unwrap_or(&[])
-                    .iter()
-                    .map(|&a| f64::from(a))
-                    .sum();
-                *slot += on_fact;
-            }
-        }
-    }
-    let fact_attention_share = attention
-        .into_iter()
-        .map(|sum| (sum / rows.max(1) as f64) as f32)
+    // Mean over every block and head of the last query's attention on each fact.
+    let rows = (n_layers * model.config.n_heads).max(1) as f64;
+    let fact_attention_share = fact_spans
+        .iter()
+        .map(|span| {
+            let mass: f64 = output
+                .captures
+                .iter()
+                .flat_map(|capture| capture.attention_mass_on(span))
+                .sum();
+            (mass / rows) as f32
+        })
         .collect();
     Ok(PromptAttribution {
         tokens: tokens.to_vec(),

@@ -21,6 +21,40 @@ pub struct ForwardRequest {
     pub interventions: Vec<Intervention>,
 }
 
+impl ForwardRequest {
+    /// Captures the last token's attention pattern (`blocks.{i}.attn.hook_pattern`, each
+    /// `[head, 1, len]`) in every one of `n_layers` blocks, and changes nothing.
+    pub fn last_token_attention(n_layers: usize) -> Self {
+        Self {
+            captures: (0..n_layers)
+                .map(|layer| CaptureRequest {
+                    hook: HookPoint::AttnPattern(layer),
+                    positions: Positions::Last,
+                })
+                .collect(),
+            interventions: Vec::new(),
+        }
+    }
+}
+
+impl Capture {
+    /// For a last-position attention capture (`[head, 1, len]`), the attention mass each head's
+    /// row puts on the key positions `span` (positions past the prompt count nothing).
+    pub fn attention_mass_on(&self, span: &std::ops::Range<usize>) -> Vec<f64> {
+        let len = self.shape.get(2).copied().unwrap_or(0).max(1);
+        self.values
+            .chunks(len)
+            .map(|row| {
+                row.get(span.clone())
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(|&a| f64::from(a))
+                    .sum()
+            })
+            .collect()
+    }
+}
+
 /// Softmax probabilities (over the whole vocabulary) of the three answer tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct AnswerProbs {

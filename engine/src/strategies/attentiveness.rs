@@ -15,7 +15,7 @@ use super::activations::{
     subsample,
 };
 use crate::EngineError;
-use crate::model::{CaptureRequest, ForwardRequest, HookPoint, Positions, forward};
+use crate::model::{ForwardRequest, forward};
 
 /// S6b/S6c settings (every block and head is always read).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,15 +92,7 @@ pub async fn attention_to_fact(
     let model = family_model.model;
     let (n_layers, n_heads) = (model.config.n_layers, model.config.n_heads);
     let chosen = chosen_versions(versions, config, "s6b-prompts")?;
-    let request = ForwardRequest {
-        captures: (0..n_layers)
-            .map(|layer| CaptureRequest {
-                hook: HookPoint::AttnPattern(layer),
-                positions: Positions::Last,
-            })
-            .collect(),
-        interventions: Vec::new(),
-    };
+    let request = ForwardRequest::last_token_attention(n_layers);
     let mut sums = vec![vec![0.0f64; n_heads]; n_layers];
     for chunk in chosen.chunks(super::activations::BATCH_SIZE) {
         let prompts: Vec<Vec<u32>> = chunk
@@ -111,19 +103,8 @@ pub async fn attention_to_fact(
         for (&i, output) in chunk.iter().zip(&outputs) {
             let fact = versions[i].fact.clone();
             for (layer, capture) in output.captures.iter().enumerate() {
-                // `[head, 1, len]`: the last query's row per head.
-                let len = capture.shape.get(2).copied().unwrap_or(0);
-                for (head, slot) in sums[layer].iter_mut().enumerate() {
-                    let row = capture
-                        .values
-                        .get(head * len..(head + 1) * len)
-                        .unwrap_or(&[]);
-                    let on_fact: f64 = row
-                        .get(fact.clone())
-                        .unwrap_or(&[])
-                        .iter()
-                        .map(|&p| f64::from(p))
-                        .sum();
+                let per_head = capture.attention_mass_on(&fact);
+                for (slot, on_fact) in sums[layer].iter_mut().zip(per_head) {
                     *slot += on_fact;
                 }
             }
