@@ -12,8 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::CorpusError;
 use crate::example::{Example, Fact};
-use crate::scenario::render_prompt;
-use crate::tokenizer::token_count;
+use crate::scenario::{fact_token_span, render_prompt};
 
 /// The format tag of a page scenario file.
 pub const PAGE_SCENARIOS_FORMAT: &str = "poser-page-scenarios/1";
@@ -170,25 +169,14 @@ pub struct RenderedPrompt {
 
 impl RenderedPrompt {
     /// Renders `facts` and the actions as the generator does, and places each fact's tokens.
-    /// The tokenizer splits on whitespace and between word and punctuation characters, and a
-    /// fact's sentence stands between "`N.` " and a newline, so counting the tokens before its
-    /// start and end gives its span exactly.
     pub fn new(facts: &[Fact], action_a: &str, action_b: &str) -> Self {
         let text = render_prompt(facts, Some((action_a, action_b)));
-        let mut fact_spans = Vec::with_capacity(facts.len());
-        let mut search_from = 0;
-        for (i, fact) in facts.iter().enumerate() {
-            let line = format!("\n{}. {}\n", i + 1, fact.content);
-            let Some(found) = text[search_from..].find(&line) else {
-                // Cannot happen for text we rendered; an empty span keeps the indices aligned.
-                fact_spans.push(0..0);
-                continue;
-            };
-            let start = search_from + found + line.len() - 1 - fact.content.len();
-            let end = start + fact.content.len();
-            fact_spans.push(token_count(&text[..start])..token_count(&text[..end]));
-            search_from = end;
-        }
+        let fact_spans = facts
+            .iter()
+            .enumerate()
+            // Always found in text we rendered; an empty span would keep the indices aligned.
+            .map(|(i, fact)| fact_token_span(&text, i + 1, &fact.content).unwrap_or(0..0))
+            .collect();
         Self { text, fact_spans }
     }
 }
@@ -281,7 +269,7 @@ pub fn curated_scenario_ids(jsonl: &str) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::example::examples_from_jsonl;
-    use crate::tokenizer::pre_tokenize;
+    use crate::tokenizer::{pre_tokenize, token_count};
 
     fn family_rows() -> Vec<Example> {
         let path = concat!(

@@ -79,6 +79,26 @@ pub fn render_prompt(facts: &[Fact], actions: Option<(&str, &str)>) -> String {
     prompt
 }
 
+/// The token positions of fact number `number` (1-based) whose sentence is `content`, in a
+/// prompt rendered by [`render_prompt`]; `None` if that line is not in it. The sentence stands
+/// between "`N.` " and a newline, and the tokenizer splits on whitespace and between word and
+/// punctuation characters, so counting the tokens before its start and end gives its span
+/// exactly.
+pub fn fact_token_span(
+    prompt: &str,
+    number: usize,
+    content: &str,
+) -> Option<std::ops::Range<usize>> {
+    let line = format!("\n{number}. {content}\n");
+    let found = prompt.find(&line)?;
+    let start = found + line.len() - 1 - content.len();
+    let end = start + content.len();
+    Some(
+        crate::tokenizer::token_count(&prompt[..start])
+            ..crate::tokenizer::token_count(&prompt[..end]),
+    )
+}
+
 /// Upper-cases the first letter (slots such as `{overseer}` may open a sentence).
 pub fn capitalise(text: &str) -> String {
     let mut chars = text.chars();

@@ -6,7 +6,8 @@
 use std::ops::Range;
 
 use poser_corpus::example::{ConceptText, Example};
-use poser_corpus::tokenizer::{WordLevelTokenizer, token_count};
+use poser_corpus::scenario::fact_token_span;
+use poser_corpus::tokenizer::WordLevelTokenizer;
 use serde::{Deserialize, Serialize};
 
 use crate::EngineError;
@@ -109,14 +110,8 @@ pub fn critical_fact_span(row: &Example) -> Result<Range<usize>, EngineError> {
         .enumerate()
         .find(|(_, fact)| fact.fact_type == "critical")
         .ok_or_else(|| missing("it has no `critical` fact"))?;
-    let numbered = format!("{}. {}", number + 1, fact.content);
-    let at = row
-        .prompt
-        .find(&numbered)
+    let span = fact_token_span(&row.prompt, number + 1, &fact.content)
         .ok_or_else(|| missing("its numbered sentence is not in the prompt"))?;
-    let start = at + numbered.len() - fact.content.len();
-    let end = start + fact.content.len();
-    let span = token_count(&row.prompt[..start])..token_count(&row.prompt[..end]);
     if span.is_empty() {
         return Err(missing("the sentence has no tokens"));
     }
