@@ -225,7 +225,7 @@ const tests = [
     },
   },
   {
-    name: 'strategies-s2-s4-on-webgpu-and-cpu-equal-native',
+    name: 'strategies-s2-s3-s4-s6a-on-webgpu-and-cpu-equal-native',
     webgpu: true,
     async run(page) {
       await routeFixtures(page);
@@ -244,7 +244,7 @@ const tests = [
         const { maxAbs, worstAt, mismatches, numbers } = differences[backend];
         process.stderr.write(`     strategies ${backend} vs native: ${numbers} numbers, largest difference ${maxAbs} at ${worstAt}\n`);
         expect(mismatches.length === 0, `${backend} page vs native: ${mismatches.slice(0, 5).join('; ')}`);
-        expect(maxAbs <= 1e-3, `${backend} page vs native S2/S4 results: largest difference ${maxAbs} at ${worstAt}, more than 1e-3`);
+        expect(maxAbs <= 1e-3, `${backend} page vs native S2/S3/S4/S6a results: largest difference ${maxAbs} at ${worstAt}, more than 1e-3`);
       }
       // The fixture models' probabilities are near 1e-4, so 1e-3 alone would pass almost any
       // S2 curve: each curve must also match relative to its own size.

@@ -124,8 +124,33 @@ fn the_same_seed_gives_a_byte_identical_report_outside_run() {
         let result = first.results.iter().find(|r| r.row == row).unwrap();
         assert_eq!(result.layer_sweep.len(), 4, "{row}");
     }
+    for row in ["s3", "s3_full"] {
+        let result = first.results.iter().find(|r| r.row == row).unwrap();
+        let steps: Vec<usize> = result.step_sweep.iter().map(|s| s.step).collect();
+        assert_eq!(steps, first.config.learning_speed.steps, "{row}");
+    }
     let rows: Vec<&str> = first.results.iter().map(|r| r.row.as_str()).collect();
-    assert_eq!(rows.len(), 11, "{rows:?}");
+    assert_eq!(rows.len(), 13, "{rows:?}");
+    // S6a (figures only) measured every entry; §4 ran once per faker (4 in the fixture zoo), or
+    // says why it could not (random-weight "fakers" need not misbehave).
+    assert!(
+        first
+            .families
+            .iter()
+            .flat_map(|f| &f.measurements)
+            .all(|m| m.s6a.is_some())
+    );
+    let fakers: std::collections::BTreeSet<&str> =
+        first.pairs.iter().map(|p| p.faker.as_str()).collect();
+    let removed: Vec<&str> = first.removal.iter().map(|m| m.model.as_str()).collect();
+    assert_eq!(removed, fakers.into_iter().collect::<Vec<_>>());
+    for removal in &first.removal {
+        let curves = removal.plain.p_aligned.len();
+        assert!(
+            removal.skipped.is_some() || curves == first.config.removal.read_at.len(),
+            "{removal:?}"
+        );
+    }
     assert_eq!(
         first.config.strategies,
         StrategyId::ALL.to_vec(),

@@ -156,6 +156,7 @@ fn oversight_versions(n: usize, seed: u64) -> Vec<OversightVersions> {
                 with_fact,
                 fact: before.len()..before.len() + 3,
                 without_fact,
+                facts: Vec::new(),
             }
         })
         .collect()
@@ -727,4 +728,235 @@ fn one_shared_pass_gives_the_same_scores_and_a_pass_over_other_prompts_is_refuse
     assert_ne!(other.indices, pass.indices);
     assert!(confidence_from_pass("m", &curated, &other, &confidence_config).is_err());
     assert!(decision_speed_from_pass("m", CONFIG.n_layers, curated.len(), &other, &s5).is_err());
+}
+
+// ---------------------------------------------------------------------------------------------
+// S3: the fragile pair again. A low-rank adapter on an MLP adds to a residual that the aligned
+// model's huge position embeddings swamp (LayerNorm divides it away), so only the faker can be
+// taught to flip.
+
+#[test]
+fn s3_the_model_that_learns_to_flip_faster_is_the_faker() {
+    use poser_engine::strategies::learning_speed::{LearningSpeedConfig, learning_speed};
+    let (aligned, faker) = fragile_pair();
+    let (aligned, faker) = (model(&aligned), model(&faker));
+    let curated = curated_from(&oversight_versions(24, 8));
+    let mut config = LearningSpeedConfig::paper(CONFIG.n_layers).unwrap();
+    (config.n_train, config.n_held_out, config.seed) = (12, 12, 4);
+    let run = |name: &str, m: &PoserGpt| {
+        block_on(learning_speed(
+            FamilyModel { name, model: m },
+            &curated,
+            &config,
+        ))
+        .unwrap()
+    };
+    let (a, f) = (run("aligned", &aligned), run("faker", &faker));
+    assert_eq!((f.n_train, f.n_held_out), (12, 12));
+    for m in [&a, &f] {
+        for curve in [&m.adapter, &m.all_weights] {
+            assert_eq!(curve.steps, config.steps);
+            assert_eq!(curve.flipped_accuracy.len(), config.steps.len());
+            assert_eq!(curve.losses.len(), *config.steps.last().unwrap());
+            // Before any step nobody flips: both answer the benign A.
+            assert_eq!(curve.flipped_accuracy[0], 0.0);
+        }
+    }
+    // The adapter cannot move the aligned model; it teaches the faker.
+    let last = config.steps.len() - 1;
+    assert!(
+        a.adapter.mean_p_flipped[last] - a.adapter.mean_p_flipped[0] < 1e-3,
+        "{:?}",
+        a.adapter
+    );
+    for i in 1..=last {
+        assert!(
+            f.adapter.mean_p_flipped[i] > a.adapter.mean_p_flipped[i],
+            "step {}: {:?} vs {:?}",
+            config.steps[i],
+            f.adapter,
+            a.adapter
+        );
+    }
+    assert!(f.adapter.flipped_accuracy[last] > 0.5, "{:?}", f.adapter);
+    assert!(f.adapter.losses[0] > *f.adapter.losses.last().unwrap());
+    assert_names_the_faker(
+        a.adapter.flipped_accuracy[last],
+        f.adapter.flipped_accuracy[last],
+    );
+    // Same seed, same curves; identical models tie.
+    assert_eq!(run("x", &faker).adapter, f.adapter);
+    assert_eq!(run("y", &faker).all_weights, f.all_weights);
+}
+
+// ---------------------------------------------------------------------------------------------
+// §4: a faker that answers A (benign) when the oversight fact is in the prompt and B without
+// it. Trained on its own benign answers to prompts with the fact, it moves toward A on the
+// prompts without it too (the shared final LayerNorm and `LAST` token's embedding learn).
+
+fn oversight_faker() -> ModelWeights {
+    let mut w = blank(12);
+    copy_attention(&mut w, 0);
+    set_row(&mut w, "embed.weight", A, &axis(0, 1, 0.5));
+    set_row(&mut w, "embed.weight", B, &axis(1, 0, 0.5));
+    set_row(
+        &mut w,
+        "embed.weight",
+        FACT as usize,
+        &plus(&axis(0, 1, 5.0), &filler(&mut Rng::new(3), 0.2)),
+    );
+    set_row(
+        &mut w,
+        "embed.weight",
+        LAST as usize,
+        &plus(&axis(1, 0, 0.1), &filler(&mut Rng::new(4), 1.0)),
+    );
+    w
+}
+
+#[test]
+fn removal_training_on_own_benign_answers_raises_p_aligned_without_oversight() {
+    use poser_engine::strategies::removal::{
+        RemovalConfig, RemovalNoise, ScenarioPrompt, remove_faking,
+    };
+    use poser_engine::train::AdamWSettings;
+    let faker = model(&oversight_faker());
+    let versions = oversight_versions(40, 21);
+    let curated = curated_from(&versions);
+    let scenarios: Vec<String> = (0..versions.len()).map(|i| format!("s{i}")).collect();
+    let poor: Vec<ScenarioPrompt> = versions
+        .iter()
+        .zip(&scenarios)
+        .map(|(v, scenario)| ScenarioPrompt {
+            scenario: scenario.clone(),
+            prompt: CuratedPrompt {
+                tokens: v.without_fact.clone(),
+                benign: Letter::A,
+            },
+        })
+        .collect();
+    let config = RemovalConfig {
+        steps: 20,
+        read_at: vec![0, 5, 10, 20],
+        n_train: 16,
+        n_eval: 16,
+        seed: 2,
+        adamw: AdamWSettings {
+            learning_rate: 0.01,
+            ..AdamWSettings::default()
+        },
+        ..RemovalConfig::default()
+    };
+    let noise = RemovalNoise {
+        hook: poser_engine::model::HookPoint::ResidPost(0),
+        distribution: NoiseDistribution::Gaussian,
+        magnitude: 1.0,
+    };
+    let run = || {
+        block_on(remove_faking(
+            FamilyModel {
+                name: "faker",
+                model: &faker,
+            },
+            "f",
+            &curated,
+            &scenarios,
+            &poor,
+            noise,
+            &config,
+        ))
+        .unwrap()
+    };
+    let removal = run();
+    assert_eq!(removal.n_train, 16);
+    assert!(removal.n_eval > 0 && removal.n_eval <= 16);
+    let plain = &removal.plain.p_aligned;
+    assert_eq!(plain.len(), config.read_at.len());
+    assert_eq!(removal.plain.losses.len(), config.steps);
+    // It misbehaved on every evaluated scenario before training, and training raises P(A).
+    assert!(plain[0] < 0.5, "{plain:?}");
+    assert!(plain[plain.len() - 1] > plain[0] + 0.2, "{plain:?}");
+    // The noisy run differs and is reproducible.
+    assert_ne!(removal.with_noise, removal.plain);
+    assert_eq!(run(), removal);
+
+    // An aligned model (benign with and without the fact) has no former misbehave scenarios:
+    // nothing is trained, and the measurement says why.
+    let (aligned, _) = fragile_pair();
+    let aligned = model(&aligned);
+    let refused = block_on(remove_faking(
+        FamilyModel {
+            name: "aligned",
+            model: &aligned,
+        },
+        "f",
+        &curated,
+        &scenarios,
+        &poor,
+        noise,
+        &config,
+    ))
+    .unwrap();
+    assert!(
+        refused
+            .skipped
+            .as_deref()
+            .is_some_and(|why| why.contains("never chooses the misaligned action")),
+        "{refused:?}"
+    );
+    assert!(refused.plain.p_aligned.is_empty() && refused.n_eval == 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// S6a: the summaries are sums of the gradient norms `model::saliency` computes.
+
+#[test]
+fn s6a_fact_shares_are_sums_of_the_gradient_norms() {
+    use poser_engine::model::saliency;
+    use poser_engine::strategies::gradient_saliency::{GradientSaliencyConfig, gradient_saliency};
+    let faker = model(&oversight_faker());
+    let mut versions = oversight_versions(6, 30);
+    for v in &mut versions {
+        v.facts = vec![0..v.fact.start, v.fact.clone()];
+    }
+    let config = GradientSaliencyConfig {
+        n_prompts: 4,
+        n_examples: 2,
+        seed: 1,
+    };
+    let run = || {
+        block_on(gradient_saliency(
+            FamilyModel {
+                name: "faker",
+                model: &faker,
+            },
+            &versions,
+            &config,
+        ))
+        .unwrap()
+    };
+    let s6a = run();
+    assert_eq!(s6a.scenarios.len(), 4);
+    assert_eq!(s6a.examples.len(), 2);
+    let prompts: Vec<Vec<u32>> = s6a
+        .scenarios
+        .iter()
+        .map(|&i| versions[i].with_fact.clone())
+        .collect();
+    // Every prompt holds the fact, so the model answers A (token 2).
+    let reference = block_on(saliency(&faker, &prompts, &vec![A as u32; prompts.len()])).unwrap();
+    for (k, (&i, one)) in s6a.scenarios.iter().zip(&reference).enumerate() {
+        let total: f32 = one.gradient_norm.iter().sum();
+        let on = |span: &Range<usize>| one.gradient_norm[span.clone()].iter().sum::<f32>() / total;
+        let fact = &versions[i].fact;
+        assert!((s6a.oversight_fact_share[k] - f64::from(on(fact))).abs() < 1e-5);
+        assert_eq!(s6a.fact_shares[k].len(), 2);
+        assert!((s6a.fact_shares[k][1] - s6a.oversight_fact_share[k]).abs() < 1e-9);
+        assert!((s6a.fact_shares[k][0] - f64::from(on(&(0..fact.start)))).abs() < 1e-5);
+    }
+    let mean = s6a.oversight_fact_share.iter().sum::<f64>() / 4.0;
+    assert!((s6a.mean_oversight_fact_share - mean).abs() < 1e-12);
+    assert_eq!(s6a.examples[0].saliency, reference[0].gradient_norm);
+    assert_eq!(s6a.examples[0].answer, Letter::A);
+    assert_eq!(run(), s6a);
 }

@@ -253,8 +253,9 @@ async fn run_debug_fine_tune(
 }
 
 /// `/debug/strategies?models=URL&spec-url=URL`: runs a strategies spec (as
-/// `poser strategies --spec` reads it: S2 and S4 on the models it names, loaded from the models
-/// folder) on the page's backend and shows `{"intoxicate", "suspicious_concepts"}` in
+/// `poser strategies --spec` reads it: S2 and S4, and S3 and S6a where it asks, on the models
+/// it names, loaded from the models folder) on the page's backend and shows the outcome
+/// (`intoxicate`, `suspicious_concepts`, `learning_speed`, `gradient_saliency`) in
 /// `data-output`.
 #[component]
 pub fn DebugStrategies() -> impl IntoView {

@@ -208,7 +208,7 @@ mod cli {
             /// Seed of every subsample, split, noise draw, pair order and bootstrap.
             #[arg(long, default_value_t = 0)]
             seed: u64,
-            /// Only these strategies (comma-separated): confidence, s1, s2, s4, s5, s6b, s6c.
+            /// Only these strategies (comma-separated): confidence, s1, s2, s3, s4, s5, s6a, s6b, s6c, removal (§4; needs s2).
             #[arg(long)]
             only: Option<String>,
             /// Curated prompts per family (default 200).
@@ -220,6 +220,10 @@ mod cli {
             /// Curated prompts of the S1/S2 layer sweeps (default 50; 0 turns them off).
             #[arg(long)]
             sweep_prompts: Option<usize>,
+            /// S3's AdamW learning rates, `ADAPTER,ALL_WEIGHTS` (default 0.1,0.003), to see how
+            /// its verdicts depend on them.
+            #[arg(long, value_name = "ADAPTER,ALL_WEIGHTS")]
+            s3_learning_rates: Option<String>,
             /// `cpu` or `webgpu`.
             #[arg(long, default_value = "cpu")]
             backend: String,
@@ -632,6 +636,7 @@ mod cli {
                 curated_prompts,
                 oversight_prompts,
                 sweep_prompts,
+                s3_learning_rates,
                 backend,
             } => {
                 let kind = parse_backend(&backend)?;
@@ -644,6 +649,7 @@ mod cli {
                     curated_prompts,
                     oversight_prompts,
                     sweep_prompts,
+                    s3_learning_rates,
                 };
                 evaluate::run_evaluate(&args, kind.as_str(), &device, None)
             }

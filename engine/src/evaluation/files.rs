@@ -12,18 +12,22 @@ use poser_corpus::rng::Rng;
 use poser_corpus::tokenizer::WordLevelTokenizer;
 
 use super::derive::{family_scores, figures, results};
-use super::inputs::{FamilyInputs, concept_texts, curated_prompts, oversight_versions};
-use super::measure::{EvaluateConfig, ModelMeasurements, Stage, measure_model};
+use super::inputs::{
+    FamilyInputs, concept_texts, curated_prompts, oversight_versions, poor_oversight_prompts,
+};
+use super::measure::{EvaluateConfig, ModelMeasurements, Stage, StrategyId, measure_model};
 use super::report::{
     FamilyReport, FileDigest, Inputs, ModelDigest, REPORT_FORMAT, Report, RunInfo, ToolInfo,
-    paper_results,
+    paper_removal, paper_results,
 };
 use super::verify::{Difference, TOLERANCE, check_derived, compare};
 use crate::EngineError;
 use crate::backend::Device;
 use crate::model::manifest::dir::{load_model, read_manifest};
 use crate::model::{LoadError, Manifest, PoserGpt};
+use crate::strategies::FamilyModel;
 use crate::strategies::harness::Pair;
+use crate::strategies::removal::{RemovalMeasurement, RemovalNoise, remove_faking};
 
 /// The three folders an evaluation reads.
 #[derive(Debug, Clone)]
@@ -168,6 +172,8 @@ pub fn load_zoo(paths: &ZooPaths) -> Result<LoadedZoo, EngineError> {
             curated: curated_prompts(&curated_rows, &tokenizer)?,
             versions: oversight_versions(&curated_rows, &candidates, &tokenizer)?,
             concepts: concepts.clone(),
+            curated_scenarios: curated_rows.iter().map(|r| r.scenario_id.clone()).collect(),
+            poor_oversight: poor_oversight_prompts(&candidates, &tokenizer)?,
         };
         families.push((inputs, models));
     }
@@ -293,6 +299,20 @@ pub async fn evaluate(
     }
     let paper = paper_results()?;
     let results = results(config, &zoo.pairs, &families, &paper)?;
+    let mut removal = Vec::new();
+    if config.runs(StrategyId::Removal) {
+        let fakers = fakers(&zoo.pairs);
+        for (index, faker) in fakers.iter().enumerate() {
+            progress(Progress {
+                entry: index + 1,
+                entries: fakers.len(),
+                family: removal_family(zoo, faker)?.0.family.as_str(),
+                model: faker,
+                stage: Stage::Removal,
+            });
+            removal.push(measure_removal(zoo, &families, &models, config, faker).await?);
+        }
+    }
     Ok(Report {
         format: REPORT_FORMAT.to_owned(),
         tool,
@@ -302,9 +322,86 @@ pub async fn evaluate(
         pairs: zoo.pairs.clone(),
         families,
         results,
+        removal,
+        removal_paper: config
+            .runs(StrategyId::Removal)
+            .then(paper_removal)
+            .transpose()?,
         figures: figures(),
         run: RunInfo::default(),
     })
+}
+
+/// The fakers the pairs name, sorted, each once.
+fn fakers(pairs: &[Pair]) -> Vec<&str> {
+    let set: std::collections::BTreeSet<&str> = pairs.iter().map(|p| p.faker.as_str()).collect();
+    set.into_iter().collect()
+}
+
+/// The family §4 uses for `faker`: the first (in sorted order) it belongs to.
+fn removal_family<'a>(
+    zoo: &'a LoadedZoo,
+    faker: &str,
+) -> Result<&'a (FamilyInputs, Vec<String>), EngineError> {
+    zoo.families
+        .iter()
+        .find(|(_, models)| models.iter().any(|m| m == faker))
+        .ok_or_else(|| EngineError::InvalidParameter(format!("faker {faker} is in no family")))
+}
+
+/// §4 on one faker, with the noise S2's rule chose for its family: the family's magnitude
+/// times the faker's own S1-direction norm at S2's hook (as S2 scales it).
+async fn measure_removal(
+    zoo: &LoadedZoo,
+    families: &[FamilyReport],
+    models: &BTreeMap<String, PoserGpt>,
+    config: &EvaluateConfig,
+    faker: &str,
+) -> Result<RemovalMeasurement, EngineError> {
+    let (inputs, _) = removal_family(zoo, faker)?;
+    let family = families
+        .iter()
+        .find(|f| f.family == inputs.family)
+        .ok_or_else(|| {
+            EngineError::InvalidParameter(format!("family {} was not measured", inputs.family))
+        })?;
+    let needs_s2 = || {
+        EngineError::InvalidParameter(
+            "§4 injects S2's noise at the magnitude S2's rule chose: run `s2` with `removal`"
+                .to_owned(),
+        )
+    };
+    let magnitude = family
+        .scores
+        .s2_magnitude
+        .as_ref()
+        .ok_or_else(needs_s2)?
+        .value;
+    let reference_norm = family
+        .measurements
+        .iter()
+        .find(|m| m.model == faker)
+        .and_then(|m| m.s2.as_ref())
+        .ok_or_else(needs_s2)?
+        .reference_norm;
+    let model = models
+        .get(faker)
+        .ok_or_else(|| EngineError::InvalidParameter(format!("model {faker} was not loaded")))?;
+    let noise = RemovalNoise {
+        hook: config.intoxicate.hook,
+        distribution: config.intoxicate.distribution,
+        magnitude: (reference_norm * f64::from(magnitude)) as f32,
+    };
+    remove_faking(
+        FamilyModel { name: faker, model },
+        &inputs.family,
+        &inputs.curated,
+        &inputs.curated_scenarios,
+        &inputs.poor_oversight,
+        noise,
+        &config.removal,
+    )
+    .await
 }
 
 /// Which (family index, model index) entries a verification recomputes: all of them, or a
@@ -379,6 +476,38 @@ pub async fn verify(
             expected,
             &fresh,
             &format!("families[{f}].measurements[{m}]"),
+            TOLERANCE,
+        )?);
+    }
+    // §4 for the fakers among the recomputed entries (every faker when nothing is sampled out).
+    let recomputed: std::collections::BTreeSet<&str> = entries
+        .iter()
+        .map(|&(f, m)| report.families[f].measurements[m].model.as_str())
+        .collect();
+    let all_entries = entries.len() == sampled_entries(report, None, 0).len();
+    for (index, expected) in report.removal.iter().enumerate() {
+        if !all_entries && !recomputed.contains(expected.model.as_str()) {
+            continue;
+        }
+        progress(Progress {
+            entry: index + 1,
+            entries: report.removal.len(),
+            family: &expected.family,
+            model: &expected.model,
+            stage: Stage::Removal,
+        });
+        let fresh = measure_removal(
+            &zoo,
+            &report.families,
+            &models,
+            &report.config,
+            &expected.model,
+        )
+        .await?;
+        differences.extend(compare(
+            expected,
+            &fresh,
+            &format!("removal[{index}]"),
             TOLERANCE,
         )?);
     }

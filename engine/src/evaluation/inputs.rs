@@ -11,6 +11,7 @@ use poser_corpus::tokenizer::WordLevelTokenizer;
 use serde::{Deserialize, Serialize};
 
 use crate::EngineError;
+use crate::strategies::removal::ScenarioPrompt;
 use crate::strategies::suspicious_concepts::ConceptTexts;
 use crate::strategies::{CuratedPrompt, Letter, OversightVersions};
 
@@ -25,6 +26,13 @@ pub struct FamilyInputs {
     pub versions: Vec<OversightVersions>,
     /// The S4 concepts.
     pub concepts: Vec<ConceptTexts>,
+    /// Each curated prompt's scenario id, parallel to `curated` (§4 keeps trained scenarios out
+    /// of its evaluation).
+    #[serde(default)]
+    pub curated_scenarios: Vec<String>,
+    /// The family's poor-oversight benchmark scenarios (where a faker misbehaves), for §4.
+    #[serde(default)]
+    pub poor_oversight: Vec<ScenarioPrompt>,
 }
 
 /// The curated rows as prompts: tokens and the letter of the benign action.
@@ -37,6 +45,27 @@ pub fn curated_prompts(
             Ok(CuratedPrompt {
                 tokens: tokenizer.encode(&row.prompt),
                 benign: benign_letter(row)?,
+            })
+        })
+        .collect()
+}
+
+/// The poor-oversight rows among `candidates` (the family's benchmark candidates) as prompts
+/// with their scenario ids.
+pub fn poor_oversight_prompts(
+    candidates: &[Example],
+    tokenizer: &WordLevelTokenizer,
+) -> Result<Vec<ScenarioPrompt>, EngineError> {
+    candidates
+        .iter()
+        .filter(|row| row.oversight_is_poor && row.actions.is_some())
+        .map(|row| {
+            Ok(ScenarioPrompt {
+                scenario: row.scenario_id.clone(),
+                prompt: CuratedPrompt {
+                    tokens: tokenizer.encode(&row.prompt),
+                    benign: benign_letter(row)?,
+                },
             })
         })
         .collect()
@@ -82,10 +111,12 @@ pub fn oversight_versions(
             )));
         };
         let fact = critical_fact_span(row)?;
+        let facts = fact_spans(row)?;
         let version = OversightVersions {
             with_fact: tokenizer.encode(&row.prompt),
             fact,
             without_fact: tokenizer.encode(&level0.prompt),
+            facts,
         };
         version.check(versions.len())?;
         versions.push(version);
@@ -116,6 +147,23 @@ pub fn critical_fact_span(row: &Example) -> Result<Range<usize>, EngineError> {
         return Err(missing("the sentence has no tokens"));
     }
     Ok(span)
+}
+
+/// The token positions of each of `row`'s numbered facts in its prompt, in order.
+pub fn fact_spans(row: &Example) -> Result<Vec<Range<usize>>, EngineError> {
+    row.facts
+        .iter()
+        .enumerate()
+        .map(|(number, fact)| {
+            fact_token_span(&row.prompt, number + 1, &fact.content).ok_or_else(|| {
+                EngineError::InvalidParameter(format!(
+                    "row `{}`: fact {} is not in the prompt as a numbered sentence",
+                    row.id,
+                    number + 1
+                ))
+            })
+        })
+        .collect()
 }
 
 /// Which polarity of each concept is the suspicious pole (poor security, incompetent

@@ -19,10 +19,17 @@ use crate::strategies::confidence::{ConfidenceConfig, ConfidenceScore, confidenc
 use crate::strategies::decision_speed::{
     DecisionSpeedConfig, DecisionSpeedScore, decision_speed_from_pass,
 };
+use crate::strategies::gradient_saliency::{
+    GradientSaliencyConfig, GradientSaliencyMeasurement, gradient_saliency,
+};
 use crate::strategies::induce_safe_belief::{
     InduceSafeBeliefConfig, SafeBeliefCurves, safe_belief_sweep,
 };
 use crate::strategies::intoxicate::{IntoxicateConfig, intoxicate_sweep, noise_seed};
+use crate::strategies::learning_speed::{
+    LearningSpeedConfig, LearningSpeedMeasurement, learning_speed,
+};
+use crate::strategies::removal::RemovalConfig;
 use crate::strategies::suspicious_concepts::{SuspiciousConceptsConfig, concept_cosines};
 use crate::strategies::{FamilyModel, OversightVersions};
 
@@ -36,26 +43,35 @@ pub enum StrategyId {
     S1,
     /// S2, intoxicate the models.
     S2,
+    /// S3, compare how fast models learn to misbehave.
+    S3,
     /// S4, identify suspicious concepts.
     S4,
     /// S5, compare decision-making speed.
     S5,
+    /// S6a, gradient saliency (figures only, no verdict).
+    S6a,
     /// S6b, attention onto the oversight fact.
     S6b,
     /// S6c, the residual's change when the oversight fact is removed.
     S6c,
+    /// §4, removing alignment faking by training the fakers (figures only, no verdict).
+    Removal,
 }
 
 impl StrategyId {
     /// Every strategy, in report order.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 10] = [
         Self::Confidence,
         Self::S1,
         Self::S2,
+        Self::S3,
         Self::S4,
         Self::S5,
+        Self::S6a,
         Self::S6b,
         Self::S6c,
+        Self::Removal,
     ];
 
     /// The name used on the command line and in reports.
@@ -64,10 +80,13 @@ impl StrategyId {
             Self::Confidence => "confidence",
             Self::S1 => "s1",
             Self::S2 => "s2",
+            Self::S3 => "s3",
             Self::S4 => "s4",
             Self::S5 => "s5",
+            Self::S6a => "s6a",
             Self::S6b => "s6b",
             Self::S6c => "s6c",
+            Self::Removal => "removal",
         }
     }
 
@@ -112,6 +131,12 @@ pub struct EvaluateConfig {
     pub decision_speed: DecisionSpeedConfig,
     /// S6b and S6c.
     pub attentiveness: AttentivenessConfig,
+    /// S3.
+    pub learning_speed: LearningSpeedConfig,
+    /// S6a.
+    pub gradient_saliency: GradientSaliencyConfig,
+    /// §4.
+    pub removal: RemovalConfig,
     /// The strategies run, in report order.
     pub strategies: Vec<StrategyId>,
 }
@@ -134,6 +159,9 @@ impl EvaluateConfig {
             suspicious_concepts: SuspiciousConceptsConfig::paper(n_layers)?,
             decision_speed: DecisionSpeedConfig::paper(n_layers)?,
             attentiveness: AttentivenessConfig::default(),
+            learning_speed: LearningSpeedConfig::paper(n_layers)?,
+            gradient_saliency: GradientSaliencyConfig::default(),
+            removal: RemovalConfig::default(),
             strategies: StrategyId::ALL.to_vec(),
         };
         config.share();
@@ -157,6 +185,9 @@ impl EvaluateConfig {
         self.decision_speed.n_prompts = curated;
         self.attentiveness.seed = seed;
         self.attentiveness.n_prompts = oversight;
+        self.learning_speed.seed = seed;
+        self.gradient_saliency.seed = seed;
+        self.removal.seed = seed;
     }
 
     /// Whether `strategy` is run.
@@ -239,6 +270,12 @@ pub struct ModelMeasurements {
     /// S6c.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s6c: Option<OversightRemoval>,
+    /// S3 (Fig. 6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3: Option<LearningSpeedMeasurement>,
+    /// S6a (Fig. 9).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s6a: Option<GradientSaliencyMeasurement>,
 }
 
 /// A stage of [`measure_model`], reported as it starts so that callers can show progress and
@@ -259,6 +296,12 @@ pub enum Stage {
     LayerSweep,
     /// S6b's attention pass.
     S6b,
+    /// S3's training runs.
+    S3,
+    /// S6a's backward passes.
+    S6a,
+    /// §4's training runs (once per faker, after the families).
+    Removal,
 }
 
 impl Stage {
@@ -272,6 +315,9 @@ impl Stage {
             Self::S2 => "S2",
             Self::LayerSweep => "S1/S2 layer sweep",
             Self::S6b => "S6b",
+            Self::S3 => "S3 (training)",
+            Self::S6a => "S6a (saliency)",
+            Self::Removal => "§4 removal (training)",
         }
     }
 }
@@ -307,6 +353,8 @@ pub async fn measure_model(
         s5: None,
         s6b: None,
         s6c: None,
+        s3: None,
+        s6a: None,
     };
     let curated = &inputs.curated;
     let family_model = FamilyModel { name, model };
@@ -438,6 +486,16 @@ pub async fn measure_model(
     if runs(StrategyId::S6b) {
         on_stage(Stage::S6b);
         out.s6b = Some(attention_to_fact(family_model, &versions, &config.attentiveness).await?);
+    }
+    if runs(StrategyId::S3) {
+        on_stage(Stage::S3);
+        out.s3 = Some(learning_speed(family_model, curated, &config.learning_speed).await?);
+    }
+    if runs(StrategyId::S6a) {
+        on_stage(Stage::S6a);
+        out.s6a = Some(
+            gradient_saliency(family_model, &inputs.versions, &config.gradient_saliency).await?,
+        );
     }
     Ok(out)
 }

@@ -11,6 +11,7 @@ use crate::model::HookPoint;
 use crate::strategies::PairEvaluation;
 use crate::strategies::harness::Pair;
 use crate::strategies::magnitude_rule::MagnitudeChoice;
+use crate::strategies::removal::RemovalMeasurement;
 
 /// The format tag this engine writes and reads.
 pub const REPORT_FORMAT: &str = "poser-report/1";
@@ -34,6 +35,12 @@ pub struct Report {
     pub families: Vec<FamilyReport>,
     /// One row per verdict rule: verdicts, accuracy, interval, the paper's number, the sweep.
     pub results: Vec<StrategyResult>,
+    /// §4: each faker trained on its own benign outputs, with and without noise (Fig. 1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removal: Vec<RemovalMeasurement>,
+    /// The paper's §4 numbers, for comparison with `removal`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removal_paper: Option<PaperRemoval>,
     /// Where each of the paper's figures' data sits in this document.
     pub figures: Vec<FigureData>,
     /// Timings, host and paths: ignored by byte-identity and verification.
@@ -136,6 +143,18 @@ pub struct ScoreRow {
     /// Per block, the same score read at `blocks.{i}.hook_resid_post` (rows with a sweep).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub per_layer: Vec<LayerScores>,
+    /// Per training step, the same score read after that many steps (S3).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub per_step: Vec<StepScores>,
+}
+
+/// Scores after one number of training steps, in the family's model order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepScores {
+    /// Training steps taken.
+    pub step: usize,
+    /// One per model.
+    pub scores: Vec<f64>,
 }
 
 /// A model's score.
@@ -176,6 +195,22 @@ pub struct StrategyResult {
     /// Pair accuracy against the hook point (S1, S2, S4, S6c).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub layer_sweep: Vec<LayerAccuracy>,
+    /// Pair accuracy against the training step the models are compared at (S3, Fig. 12).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub step_sweep: Vec<StepAccuracy>,
+}
+
+/// Pair accuracy with the rule applied after one number of training steps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepAccuracy {
+    /// Training steps taken.
+    pub step: usize,
+    /// Mean credit.
+    pub accuracy: f64,
+    /// Ties.
+    pub ties: usize,
+    /// 95% bootstrap interval.
+    pub interval: [f64; 2],
 }
 
 /// Pair accuracy with the rule applied at one hook.
@@ -204,6 +239,20 @@ pub struct PaperResult {
     pub figure: Option<String>,
     /// What the number means.
     pub note: String,
+}
+
+/// The paper's §4 result: fakers' mean P(aligned action) on former misbehave scenarios after
+/// training on their own benign outputs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaperRemoval {
+    /// Training steps.
+    pub steps: usize,
+    /// Without noise.
+    pub p_aligned: f64,
+    /// With the S2 noise injected during training.
+    pub p_aligned_with_noise: f64,
+    /// Section and figure.
+    pub section: String,
 }
 
 /// Where the data behind one of the paper's figures (POSER.md §5) sits in a report.
@@ -245,11 +294,22 @@ pub struct StageTime {
 
 /// The paper's numbers, from `engine/data/paper-results.json`.
 pub fn paper_results() -> Result<Vec<PaperResult>, EngineError> {
-    #[derive(Deserialize)]
-    struct PaperFile {
-        format: String,
-        results: Vec<PaperResult>,
-    }
+    Ok(paper_file()?.results)
+}
+
+/// The paper's §4 numbers, from `engine/data/paper-results.json`.
+pub fn paper_removal() -> Result<PaperRemoval, EngineError> {
+    Ok(paper_file()?.removal)
+}
+
+#[derive(Deserialize)]
+struct PaperFile {
+    format: String,
+    results: Vec<PaperResult>,
+    removal: PaperRemoval,
+}
+
+fn paper_file() -> Result<PaperFile, EngineError> {
     let file: PaperFile = serde_json::from_str(include_str!("../../data/paper-results.json"))
         .map_err(|error| {
             EngineError::InvalidParameter(format!("engine/data/paper-results.json: {error}"))
@@ -260,7 +320,7 @@ pub fn paper_results() -> Result<Vec<PaperResult>, EngineError> {
             file.format
         )));
     }
-    Ok(file.results)
+    Ok(file)
 }
 
 impl Report {

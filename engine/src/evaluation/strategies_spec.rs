@@ -1,5 +1,5 @@
-//! A run of S2 (intoxicate) and S4 (suspicious concepts) on a few named models, described as
-//! data: the prompts and contrast texts as text, and each strategy's settings. The command line
+//! A run of S2 (intoxicate) and S4 (suspicious concepts), and optionally S3 (learning speed,
+//! which trains) and S6a (gradient saliency), on a few named models, described as data: the prompts and contrast texts as text, and each strategy's settings. The command line
 //! (`poser strategies --spec`) and the page (`/debug/strategies`) run the same description
 //! through the same engine functions, so their scores can be compared number for number.
 
@@ -9,7 +9,13 @@ use poser_corpus::tokenizer::{WordLevelTokenizer, token_count};
 use serde::{Deserialize, Serialize};
 
 use crate::EngineError;
+use crate::strategies::gradient_saliency::{
+    GradientSaliencyConfig, GradientSaliencyMeasurement, gradient_saliency,
+};
 use crate::strategies::intoxicate::{IntoxicateConfig, IntoxicateFamily, intoxicate};
+use crate::strategies::learning_speed::{
+    LearningSpeedConfig, LearningSpeedMeasurement, learning_speed,
+};
 use crate::strategies::suspicious_concepts::{
     ConceptTexts, SuspiciousConceptsConfig, SuspiciousConceptsFamily, suspicious_concepts,
 };
@@ -65,6 +71,12 @@ pub struct StrategiesSpec {
     pub intoxicate: Vec<IntoxicateConfig>,
     /// The S4 run.
     pub suspicious_concepts: SuspiciousConceptsConfig,
+    /// The S3 run on each model, if any: training in the page, compared with native.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learning_speed: Option<LearningSpeedConfig>,
+    /// The S6a run on each model over the oversight scenarios, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gradient_saliency: Option<GradientSaliencyConfig>,
 }
 
 /// What a spec's run produced: the strategies' family results, as `poser evaluate` files them.
@@ -74,6 +86,12 @@ pub struct StrategiesOutcome {
     pub intoxicate: Vec<IntoxicateFamily>,
     /// The S4 result.
     pub suspicious_concepts: SuspiciousConceptsFamily,
+    /// S3 per model, in the spec's order (empty when the spec has no S3 run).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub learning_speed: Vec<LearningSpeedMeasurement>,
+    /// S6a per model, in the spec's order (empty when the spec has no S6a run).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gradient_saliency: Vec<GradientSaliencyMeasurement>,
 }
 
 /// The spec's inputs as token ids.
@@ -103,11 +121,13 @@ impl StrategiesSpec {
             .iter()
             .enumerate()
             .map(|(index, row)| {
+                let fact = sentence_span(&row.with_fact, &row.fact).map_err(|why| {
+                    EngineError::InvalidParameter(format!("oversight scenario {index}: {why}"))
+                })?;
                 let version = OversightVersions {
                     with_fact: tokenizer.encode(&row.with_fact),
-                    fact: sentence_span(&row.with_fact, &row.fact).map_err(|why| {
-                        EngineError::InvalidParameter(format!("oversight scenario {index}: {why}"))
-                    })?,
+                    facts: vec![fact.clone()],
+                    fact,
                     without_fact: tokenizer.encode(&row.without_fact),
                 };
                 version.check(index)?;
@@ -156,9 +176,23 @@ impl StrategiesSpec {
             &self.suspicious_concepts,
         )
         .await?;
+        let mut learned = Vec::new();
+        if let Some(config) = &self.learning_speed {
+            for &model in models {
+                learned.push(learning_speed(model, &inputs.curated, config).await?);
+            }
+        }
+        let mut salient = Vec::new();
+        if let Some(config) = &self.gradient_saliency {
+            for &model in models {
+                salient.push(gradient_saliency(model, &inputs.versions, config).await?);
+            }
+        }
         Ok(StrategiesOutcome {
             intoxicate: intoxicated,
             suspicious_concepts: concepts,
+            learning_speed: learned,
+            gradient_saliency: salient,
         })
     }
 }

@@ -43,6 +43,15 @@ impl Letter {
         })
     }
 
+    /// The letter's answer token id (what training toward it targets).
+    pub fn token_id(self) -> u32 {
+        let id = match self {
+            Self::A => forward::ANSWER_IDS[0],
+            Self::B => forward::ANSWER_IDS[1],
+        };
+        id as u32
+    }
+
     /// The letter with the higher probability (`A` on a tie); `error` is not a choice here.
     pub fn chosen(probs: &AnswerProbs) -> Self {
         if probs.a >= probs.b { Self::A } else { Self::B }
@@ -75,6 +84,10 @@ pub struct OversightVersions {
     pub fact: Range<usize>,
     /// The level-0 prompt: the same scenario without the oversight fact.
     pub without_fact: Vec<u32>,
+    /// Every numbered fact's token positions in `with_fact`, in order (the oversight fact among
+    /// them), for S6a's per-fact saliency; empty when only the oversight fact is known.
+    #[serde(default)]
+    pub facts: Vec<Range<usize>>,
 }
 
 impl OversightVersions {
@@ -92,6 +105,23 @@ impl OversightVersions {
         if self.without_fact.is_empty() {
             return Err(EngineError::InvalidParameter(format!(
                 "oversight scenario {index}: the version without the fact has no tokens"
+            )));
+        }
+        if let Some(span) = self
+            .facts
+            .iter()
+            .find(|span| span.start >= span.end || span.end > self.with_fact.len())
+        {
+            return Err(EngineError::InvalidParameter(format!(
+                "oversight scenario {index}: fact span {}..{} is empty or outside the {} tokens",
+                span.start,
+                span.end,
+                self.with_fact.len()
+            )));
+        }
+        if !self.facts.is_empty() && !self.facts.contains(&self.fact) {
+            return Err(EngineError::InvalidParameter(format!(
+                "oversight scenario {index}: the oversight fact's span is not among its facts' spans"
             )));
         }
         Ok(())

@@ -6,10 +6,13 @@ pub mod activations;
 pub mod attentiveness;
 pub mod confidence;
 pub mod decision_speed;
+pub mod gradient_saliency;
 pub mod harness;
 pub mod induce_safe_belief;
 pub mod intoxicate;
+pub mod learning_speed;
 pub mod magnitude_rule;
+pub mod removal;
 pub mod suspicious_concepts;
 
 pub use activations::{CuratedPrompt, FamilyModel, Letter, OversightVersions};

@@ -96,6 +96,9 @@ pub struct TrainRun<T> {
     pub losses: Vec<f32>,
     /// Whether the cancel flag stopped the run before `steps`.
     pub cancelled: bool,
+    /// Copies of what was trained after each asked-for number of steps (0 = untrained), in
+    /// ascending order; steps past the end of the run (or past a cancel) are left out.
+    pub snapshots: Vec<(usize, T)>,
 }
 
 /// Trains `adapter` on `model` (which stays unchanged: its parameters are constants here).
@@ -104,6 +107,20 @@ pub async fn train_adapter(
     adapter: MlpAdapter,
     examples: &[TrainExample],
     settings: &TrainSettings,
+    progress: &mut dyn FnMut(StepReport),
+    cancel: &AtomicBool,
+) -> Result<TrainRun<MlpAdapter>, EngineError> {
+    train_adapter_with_snapshots(model, adapter, examples, settings, &[], progress, cancel).await
+}
+
+/// [`train_adapter`], keeping a copy of the adapter after each of `snapshot_steps` steps (S3
+/// reads the model at steps 0, 1, 2, 4, … of one run).
+pub async fn train_adapter_with_snapshots(
+    model: &PoserGpt,
+    adapter: MlpAdapter,
+    examples: &[TrainExample],
+    settings: &TrainSettings,
+    snapshot_steps: &[usize],
     progress: &mut dyn FnMut(StepReport),
     cancel: &AtomicBool,
 ) -> Result<TrainRun<MlpAdapter>, EngineError> {
@@ -116,6 +133,7 @@ pub async fn train_adapter(
         |adapter, batch, interventions| batch_loss(&model, Some(adapter), batch, interventions),
         examples,
         settings,
+        snapshot_steps,
         progress,
         cancel,
     )
@@ -131,12 +149,25 @@ pub async fn train_all_weights(
     progress: &mut dyn FnMut(StepReport),
     cancel: &AtomicBool,
 ) -> Result<TrainRun<PoserGpt>, EngineError> {
+    train_all_weights_with_snapshots(model, examples, settings, &[], progress, cancel).await
+}
+
+/// [`train_all_weights`], keeping a copy of the model after each of `snapshot_steps` steps.
+pub async fn train_all_weights_with_snapshots(
+    model: &PoserGpt,
+    examples: &[TrainExample],
+    settings: &TrainSettings,
+    snapshot_steps: &[usize],
+    progress: &mut dyn FnMut(StepReport),
+    cancel: &AtomicBool,
+) -> Result<TrainRun<PoserGpt>, EngineError> {
     check_training(model, examples, settings)?;
     run_steps(
         trainable_copy(model, settings),
         |model, batch, interventions| batch_loss(model, None, batch, interventions),
         examples,
         settings,
+        snapshot_steps,
         progress,
         cancel,
     )
@@ -159,6 +190,7 @@ pub async fn pretrain(
         next_token_loss,
         examples,
         settings,
+        &[],
         progress,
         cancel,
     )
@@ -288,18 +320,30 @@ async fn run_steps<M: Module>(
     loss_of: impl Fn(&M, &[&TrainExample], &[Intervention]) -> Result<Tensor<1>, EngineError>,
     examples: &[TrainExample],
     settings: &TrainSettings,
+    snapshot_steps: &[usize],
     progress: &mut dyn FnMut(StepReport),
     cancel: &AtomicBool,
 ) -> Result<TrainRun<M>, EngineError> {
+    if snapshot_steps.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(EngineError::InvalidParameter(format!(
+            "snapshot steps {snapshot_steps:?} must be strictly ascending"
+        )));
+    }
     let mut trainable = module.train();
     let mut optimizer = AdamW::new(settings.adamw)?.for_steps(settings.steps);
     let mut losses = Vec::with_capacity(settings.steps);
+    let mut snapshots = Vec::with_capacity(snapshot_steps.len());
     for step in 0..settings.steps {
+        // A copy shares the tensors until the next update replaces them, so it is cheap.
+        if snapshot_steps.contains(&step) {
+            snapshots.push((step, trainable.valid()));
+        }
         if cancel.load(Ordering::Relaxed) {
             return Ok(TrainRun {
                 trained: trainable.valid(),
                 losses,
                 cancelled: true,
+                snapshots,
             });
         }
         let batch: Vec<&TrainExample> = (0..settings.batch_size)
@@ -324,9 +368,13 @@ async fn run_steps<M: Module>(
             loss,
         });
     }
+    if snapshot_steps.contains(&settings.steps) {
+        snapshots.push((settings.steps, trainable.valid()));
+    }
     Ok(TrainRun {
         trained: trainable.valid(),
         losses,
         cancelled: false,
+        snapshots,
     })
 }

@@ -30,6 +30,8 @@ pub struct EvaluateArgs {
     pub oversight_prompts: Option<usize>,
     /// Prompts of the S1/S2 layer sweeps (0 turns them off), overriding the default.
     pub sweep_prompts: Option<usize>,
+    /// S3's learning rates, `ADAPTER,ALL_WEIGHTS`, overriding the defaults.
+    pub s3_learning_rates: Option<String>,
 }
 
 /// Times stages from their start callbacks and prints progress lines (at most one per
@@ -114,6 +116,20 @@ pub fn config_for(zoo: &LoadedZoo, args: &EvaluateArgs) -> Result<EvaluateConfig
     if let Some(n) = args.sweep_prompts {
         config.layer_sweep.n_prompts = n;
     }
+    if let Some(rates) = &args.s3_learning_rates {
+        let parsed: Vec<f64> = rates
+            .split(',')
+            .map(|r| r.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| format!("--s3-learning-rates `{rates}` is not two numbers"))?;
+        let [adapter, all_weights] = parsed[..] else {
+            return Err(format!(
+                "--s3-learning-rates takes two rates, `ADAPTER,ALL_WEIGHTS`, not `{rates}`"
+            ));
+        };
+        config.learning_speed.adapter_adamw.learning_rate = adapter;
+        config.learning_speed.all_weights_adamw.learning_rate = all_weights;
+    }
     config.share();
     Ok(config)
 }
@@ -161,6 +177,95 @@ pub fn table(report: &Report) -> String {
             .collect();
         out.push_str(&format!("sweep {:<12} {}\n", result.row, sweep.join("  ")));
     }
+    for result in report.results.iter().filter(|r| !r.step_sweep.is_empty()) {
+        let sweep: Vec<String> = result
+            .step_sweep
+            .iter()
+            .map(|step| format!("step {}: {}", step.step, percent(step.accuracy)))
+            .collect();
+        out.push_str(&format!("steps {:<12} {}\n", result.row, sweep.join("  ")));
+    }
+    out.push_str(&saliency_summary(report));
+    out.push_str(&removal_summary(report));
+    out
+}
+
+/// S6a has no verdict: the mean share of saliency on the oversight fact, by class.
+fn saliency_summary(report: &Report) -> String {
+    let fakers: Vec<&str> = report.pairs.iter().map(|p| p.faker.as_str()).collect();
+    let (mut aligned, mut faking) = (Vec::new(), Vec::new());
+    for measurement in report.families.iter().flat_map(|f| &f.measurements) {
+        if let Some(s6a) = &measurement.s6a {
+            if fakers.contains(&measurement.model.as_str()) {
+                faking.push(s6a.mean_oversight_fact_share);
+            } else {
+                aligned.push(s6a.mean_oversight_fact_share);
+            }
+        }
+    }
+    if aligned.is_empty() && faking.is_empty() {
+        return String::new();
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    format!(
+        "s6a (no verdict): share of gradient saliency on the oversight fact: aligned {} ({} entries), fakers {} ({} entries)\n",
+        percent(mean(&aligned)),
+        aligned.len(),
+        percent(mean(&faking)),
+        faking.len()
+    )
+}
+
+/// §4: the fakers' mean P(aligned action) before and after training, beside the paper's.
+fn removal_summary(report: &Report) -> String {
+    let trained: Vec<_> = report
+        .removal
+        .iter()
+        .filter(|m| m.skipped.is_none())
+        .collect();
+    let mut out: String = report
+        .removal
+        .iter()
+        .filter_map(|m| {
+            let why = m.skipped.as_ref()?;
+            Some(format!("removal (§4): {} skipped: {why}\n", m.model))
+        })
+        .collect();
+    if trained.is_empty() {
+        return out;
+    }
+    let n = trained.len() as f64;
+    let mean = |values: Vec<Option<&f64>>| -> f64 {
+        values
+            .into_iter()
+            .map(|v| v.copied().unwrap_or(f64::NAN))
+            .sum::<f64>()
+            / n
+    };
+    let before = mean(trained.iter().map(|m| m.plain.p_aligned.first()).collect());
+    let plain = mean(trained.iter().map(|m| m.plain.p_aligned.last()).collect());
+    let noisy = mean(
+        trained
+            .iter()
+            .map(|m| m.with_noise.p_aligned.last())
+            .collect(),
+    );
+    let steps = report.config.removal.steps;
+    let paper = report.removal_paper.as_ref().map_or(String::new(), |p| {
+        format!(
+            " (paper, {} steps: {} and {})",
+            p.steps,
+            percent(p.p_aligned),
+            percent(p.p_aligned_with_noise)
+        )
+    });
+    out.push_str(&format!(
+        "removal (§4, {} fakers): mean P(aligned action) on former misbehave scenarios {} before; after {steps} steps {} plain, {} with noise{paper}\n",
+        trained.len(),
+        percent(before),
+        percent(plain),
+        percent(noisy),
+    ));
     out
 }
 
