@@ -38,6 +38,10 @@ poser strategies --models-dir engine/tests/fixtures/models \
 # The shipped zoo without retraining it: every digest, each model's 200-prompt check sample
 # against its card, and 20 retraining steps of one checkpoint against its recorded trace.
 poser zoo check
+# The committed report of the shipped zoo (issue 7): every digest it names, 6 seeded (model,
+# family) entries recomputed (with §4 for the fakers among them), every score and verdict
+# re-derived from its measurements.
+poser verify-report public/reports/zoo.json --sample 6 --seed 0
 # A pair of the shipped zoo and a scenario on which it shows the flip (the playground's tests).
 poser playground --aligned genie-0 --faker reward_maximizer-0 --find-flip \
   > target/browser-tests/expected-playground.json
