@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, mpsc};
 
 use poser_corpus::example::{ConceptText, Example, examples_from_jsonl};
 use poser_corpus::generate::sha256_hex;
@@ -64,8 +66,97 @@ pub struct Progress<'a> {
     pub family: &'a str,
     /// The model.
     pub model: &'a str,
-    /// The stage starting.
-    pub stage: Stage,
+    /// The stage starting, or `None` when the entry is done.
+    pub stage: Option<Stage>,
+    /// Which measuring thread (0-based): entries are measured on several at once.
+    pub worker: usize,
+}
+
+/// The threads entries are measured on: the machine's cores. Each (model, family) entry and
+/// each faker's §4 run is independent and deterministic, so the numbers do not depend on it.
+pub fn measuring_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
+/// Waits for a measurement on a measuring thread (native only: the page measures one entry at a
+/// time on its own thread, without blocking).
+#[allow(clippy::disallowed_methods)]
+fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+    pollster::block_on(future)
+}
+
+/// One job's work: its index and a stage callback in, its result out.
+type Work<'a, R> = dyn Fn(usize, &mut dyn FnMut(Stage)) -> Result<R, EngineError> + Sync + 'a;
+
+/// What a unit of work is called in progress lines.
+struct Job<'a> {
+    family: &'a str,
+    model: &'a str,
+}
+
+/// Runs `work(index, on_stage)` for every job on up to [`measuring_threads`] threads and returns
+/// the results in job order; progress is reported on the calling thread. After an error no new
+/// job starts, and the first error in job order is returned.
+fn on_threads<R: Send>(
+    jobs: &[Job<'_>],
+    work: &Work<'_, R>,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<Vec<R>, EngineError> {
+    let next = AtomicUsize::new(0);
+    let slots: Mutex<Vec<Option<Result<R, EngineError>>>> =
+        Mutex::new((0..jobs.len()).map(|_| None).collect());
+    let (sender, receiver) = mpsc::channel::<(usize, usize, Option<Stage>)>();
+    std::thread::scope(|scope| {
+        for worker in 0..measuring_threads().clamp(1, jobs.len().max(1)) {
+            let sender = sender.clone();
+            let (next, slots) = (&next, &slots);
+            scope.spawn(move || {
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    if index >= jobs.len() {
+                        break;
+                    }
+                    // The receiver lives until every worker is done, so sending cannot fail.
+                    let result = work(index, &mut |stage| {
+                        let _ = sender.send((index, worker, Some(stage)));
+                    });
+                    let _ = sender.send((index, worker, None));
+                    if result.is_err() {
+                        next.store(jobs.len(), Ordering::Relaxed);
+                    }
+                    if let Ok(mut slots) = slots.lock() {
+                        slots[index] = Some(result);
+                    }
+                }
+            });
+        }
+        drop(sender);
+        for (index, worker, stage) in receiver {
+            progress(Progress {
+                entry: index + 1,
+                entries: jobs.len(),
+                family: jobs[index].family,
+                model: jobs[index].model,
+                stage,
+                worker,
+            });
+        }
+    });
+    let slots = slots.into_inner().map_err(|_| {
+        EngineError::UnexpectedTensor("a measuring thread stopped with a panic".to_owned())
+    })?;
+    slots
+        .into_iter()
+        .enumerate()
+        .map(|(index, slot)| {
+            slot.unwrap_or_else(|| {
+                Err(EngineError::InvalidParameter(format!(
+                    "{} on {} was not measured",
+                    jobs[index].model, jobs[index].family
+                )))
+            })
+        })
+        .collect()
 }
 
 fn io_error(path: &Path, error: std::io::Error) -> EngineError {
@@ -255,8 +346,9 @@ pub fn zoo_layers(zoo: &LoadedZoo) -> Result<usize, EngineError> {
     Ok(first)
 }
 
-/// Measures every (model, family) entry, derives scores and verdicts, and assembles the report
-/// (with an empty `run` block for the caller to fill).
+/// Measures every (model, family) entry (on [`measuring_threads`] threads at once, blocking
+/// the calling thread meanwhile), derives scores and verdicts, runs §4 on each faker, and
+/// assembles the report (with an empty `run` block for the caller to fill).
 pub async fn evaluate(
     paths: &ZooPaths,
     zoo: &LoadedZoo,
@@ -267,27 +359,33 @@ pub async fn evaluate(
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<Report, EngineError> {
     let models = load_models(zoo, &paths.models, device)?;
-    let entries: usize = zoo.families.iter().map(|(_, names)| names.len()).sum();
-    let mut entry = 0;
-    let mut families = Vec::with_capacity(zoo.families.len());
-    for (inputs, names) in &zoo.families {
-        let mut measurements = Vec::with_capacity(names.len());
-        for name in names {
-            entry += 1;
+    let entries: Vec<(&FamilyInputs, &str)> = zoo
+        .families
+        .iter()
+        .flat_map(|(inputs, names)| names.iter().map(move |name| (inputs, name.as_str())))
+        .collect();
+    let jobs: Vec<Job<'_>> = entries
+        .iter()
+        .map(|(inputs, model)| Job {
+            family: &inputs.family,
+            model,
+        })
+        .collect();
+    let mut measured = on_threads(
+        &jobs,
+        &|index, on_stage| {
+            let (inputs, name) = entries[index];
             let model = models.get(name).ok_or_else(|| {
                 EngineError::InvalidParameter(format!("model {name} was not loaded"))
             })?;
-            let mut on_stage = |stage| {
-                progress(Progress {
-                    entry,
-                    entries,
-                    family: &inputs.family,
-                    model: name,
-                    stage,
-                });
-            };
-            measurements.push(measure_model(name, model, inputs, config, &mut on_stage).await?);
-        }
+            block_on(measure_model(name, model, inputs, config, on_stage))
+        },
+        progress,
+    )?
+    .into_iter();
+    let mut families = Vec::with_capacity(zoo.families.len());
+    for (inputs, names) in &zoo.families {
+        let measurements: Vec<ModelMeasurements> = measured.by_ref().take(names.len()).collect();
         families.push(FamilyReport {
             family: inputs.family.clone(),
             models: names.clone(),
@@ -302,16 +400,29 @@ pub async fn evaluate(
     let mut removal = Vec::new();
     if config.runs(StrategyId::Removal) {
         let fakers = fakers(&zoo.pairs);
-        for (index, faker) in fakers.iter().enumerate() {
-            progress(Progress {
-                entry: index + 1,
-                entries: fakers.len(),
-                family: removal_family(zoo, faker)?.0.family.as_str(),
-                model: faker,
-                stage: Stage::Removal,
-            });
-            removal.push(measure_removal(zoo, &families, &models, config, faker).await?);
-        }
+        let jobs = fakers
+            .iter()
+            .map(|&model| {
+                Ok(Job {
+                    family: removal_family(zoo, model)?.0.family.as_str(),
+                    model,
+                })
+            })
+            .collect::<Result<Vec<_>, EngineError>>()?;
+        removal = on_threads(
+            &jobs,
+            &|index, on_stage| {
+                on_stage(Stage::Removal);
+                block_on(measure_removal(
+                    zoo,
+                    &families,
+                    &models,
+                    config,
+                    jobs[index].model,
+                ))
+            },
+            progress,
+        )?;
     }
     Ok(Report {
         format: REPORT_FORMAT.to_owned(),
@@ -443,38 +554,45 @@ pub async fn verify(
     }
     let models = load_models(&zoo, &paths.models, device)?;
     let mut differences = check_derived(report, TOLERANCE)?;
-    for (done, &(f, m)) in entries.iter().enumerate() {
+    let mut sampled = Vec::with_capacity(entries.len());
+    for &(f, m) in entries {
         let family = &report.families[f];
-        let expected = &family.measurements[m];
         let Some((inputs, _)) = zoo.families.iter().find(|(i, _)| i.family == family.family) else {
             return Err(EngineError::InvalidParameter(format!(
                 "family {} of the report is not in the curated folder",
                 family.family
             )));
         };
-        let model = models.get(&expected.model).ok_or_else(|| {
-            EngineError::InvalidParameter(format!("model {} was not loaded", expected.model))
-        })?;
-        let mut on_stage = |stage| {
-            progress(Progress {
-                entry: done + 1,
-                entries: entries.len(),
-                family: &family.family,
-                model: &expected.model,
-                stage,
-            });
-        };
-        let fresh: ModelMeasurements = measure_model(
-            &expected.model,
-            model,
-            inputs,
-            &report.config,
-            &mut on_stage,
-        )
-        .await?;
+        sampled.push((inputs, &family.measurements[m]));
+    }
+    let jobs: Vec<Job<'_>> = sampled
+        .iter()
+        .map(|(inputs, expected)| Job {
+            family: &inputs.family,
+            model: &expected.model,
+        })
+        .collect();
+    let fresh = on_threads(
+        &jobs,
+        &|index, on_stage| {
+            let (inputs, expected) = sampled[index];
+            let model = models.get(&expected.model).ok_or_else(|| {
+                EngineError::InvalidParameter(format!("model {} was not loaded", expected.model))
+            })?;
+            block_on(measure_model(
+                &expected.model,
+                model,
+                inputs,
+                &report.config,
+                on_stage,
+            ))
+        },
+        progress,
+    )?;
+    for (&(f, m), fresh) in entries.iter().zip(&fresh) {
         differences.extend(compare(
-            expected,
-            &fresh,
+            &report.families[f].measurements[m],
+            fresh,
             &format!("families[{f}].measurements[{m}]"),
             TOLERANCE,
         )?);
@@ -485,28 +603,37 @@ pub async fn verify(
         .map(|&(f, m)| report.families[f].measurements[m].model.as_str())
         .collect();
     let all_entries = entries.len() == sampled_entries(report, None, 0).len();
-    for (index, expected) in report.removal.iter().enumerate() {
-        if !all_entries && !recomputed.contains(expected.model.as_str()) {
-            continue;
-        }
-        progress(Progress {
-            entry: index + 1,
-            entries: report.removal.len(),
+    let chosen: Vec<(usize, &RemovalMeasurement)> = report
+        .removal
+        .iter()
+        .enumerate()
+        .filter(|(_, expected)| all_entries || recomputed.contains(expected.model.as_str()))
+        .collect();
+    let jobs: Vec<Job<'_>> = chosen
+        .iter()
+        .map(|(_, expected)| Job {
             family: &expected.family,
             model: &expected.model,
-            stage: Stage::Removal,
-        });
-        let fresh = measure_removal(
-            &zoo,
-            &report.families,
-            &models,
-            &report.config,
-            &expected.model,
-        )
-        .await?;
+        })
+        .collect();
+    let fresh = on_threads(
+        &jobs,
+        &|index, on_stage| {
+            on_stage(Stage::Removal);
+            block_on(measure_removal(
+                &zoo,
+                &report.families,
+                &models,
+                &report.config,
+                &chosen[index].1.model,
+            ))
+        },
+        progress,
+    )?;
+    for ((index, expected), fresh) in chosen.iter().zip(&fresh) {
         differences.extend(compare(
-            expected,
-            &fresh,
+            *expected,
+            fresh,
             &format!("removal[{index}]"),
             TOLERANCE,
         )?);

@@ -275,8 +275,11 @@ pub struct RunInfo {
     pub started_unix_s: u64,
     /// Wall-clock seconds of the whole run.
     pub seconds: f64,
-    /// Seconds per stage of the measurements, summed over models and families.
+    /// Seconds per stage of the measurements, summed over models, families and threads.
     pub seconds_per_stage: Vec<StageTime>,
+    /// Threads the entries were measured on at once.
+    #[serde(default)]
+    pub threads: usize,
     /// The adapter, for GPU backends.
     pub adapter: Option<String>,
     /// The folders read, as given.
