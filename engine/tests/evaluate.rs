@@ -206,6 +206,15 @@ fn a_changed_score_or_verdict_fails_verification_and_an_intact_report_passes() {
         "{differences:?}"
     );
 
+    // A faker's §4 run dropped from the report: caught even with no entry recomputed.
+    let mut tampered = report.clone();
+    tampered.removal.pop();
+    let differences = check(&tampered, &[]);
+    assert!(
+        differences.iter().any(|d| d.path == "removal"),
+        "{differences:?}"
+    );
+
     // Within the tolerance is not a difference.
     let mut nudged = report.clone();
     nudged.families[1].scores.rows[0].scores[1].score += 1e-9;

@@ -117,8 +117,16 @@ fn on_threads<R: Send>(
                         break;
                     }
                     // The receiver lives until every worker is done, so sending cannot fail.
-                    let result = work(index, &mut |stage| {
-                        let _ = sender.send((index, worker, Some(stage)));
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        work(index, &mut |stage| {
+                            let _ = sender.send((index, worker, Some(stage)));
+                        })
+                    }))
+                    .unwrap_or_else(|_| {
+                        Err(EngineError::UnexpectedTensor(format!(
+                            "measuring {} on {} stopped with a panic",
+                            jobs[index].model, jobs[index].family
+                        )))
                     });
                     let _ = sender.send((index, worker, None));
                     if result.is_err() {
@@ -358,6 +366,7 @@ pub async fn evaluate(
     device: &Device,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<Report, EngineError> {
+    config.check()?;
     let models = load_models(zoo, &paths.models, device)?;
     let entries: Vec<(&FamilyInputs, &str)> = zoo
         .families
@@ -602,6 +611,20 @@ pub async fn verify(
         .iter()
         .map(|&(f, m)| report.families[f].measurements[m].model.as_str())
         .collect();
+    // Every faker has its §4 run when the config asks for §4, and none otherwise.
+    let expected_fakers: Vec<&str> = if report.config.runs(StrategyId::Removal) {
+        fakers(&report.pairs)
+    } else {
+        Vec::new()
+    };
+    let listed: Vec<&str> = report.removal.iter().map(|m| m.model.as_str()).collect();
+    if listed != expected_fakers {
+        differences.push(Difference {
+            path: "removal".to_owned(),
+            expected: format!("§4 runs of {expected_fakers:?}"),
+            got: format!("§4 runs of {listed:?}"),
+        });
+    }
     let all_entries = entries.len() == sampled_entries(report, None, 0).len();
     let chosen: Vec<(usize, &RemovalMeasurement)> = report
         .removal

@@ -194,6 +194,23 @@ impl EvaluateConfig {
     pub fn runs(&self, strategy: StrategyId) -> bool {
         self.strategies.contains(&strategy)
     }
+
+    /// Settings that would only fail late, checked before anything is measured.
+    pub fn check(&self) -> Result<(), EngineError> {
+        if self.runs(StrategyId::Removal) && !self.runs(StrategyId::S2) {
+            return Err(EngineError::InvalidParameter(
+                "§4 (`removal`) injects S2's noise at the magnitude S2's rule chooses: run `s2` with it"
+                    .to_owned(),
+            ));
+        }
+        if self.runs(StrategyId::S3) {
+            self.learning_speed.check()?;
+        }
+        if self.runs(StrategyId::Removal) {
+            self.removal.adamw.validate()?;
+        }
+        Ok(())
+    }
 }
 
 /// One model's S1 measurements.

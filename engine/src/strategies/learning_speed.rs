@@ -98,7 +98,20 @@ impl LearningSpeedConfig {
         })
     }
 
-    fn check(&self) -> Result<(), EngineError> {
+    /// Checks the settings (also done by every run, so that bad ones fail before any work).
+    pub fn check(&self) -> Result<(), EngineError> {
+        self.adapter_adamw.validate()?;
+        self.all_weights_adamw.validate()?;
+        // One run is read at several steps, which equals training for that many steps only
+        // when the rate does not depend on the run's length.
+        if !self.adapter_adamw.schedule.is_constant()
+            || !self.all_weights_adamw.schedule.is_constant()
+        {
+            return Err(EngineError::InvalidParameter(
+                "S3 reads one training run at several steps, so its learning rates must be constant"
+                    .to_owned(),
+            ));
+        }
         if self.steps.is_empty() || self.steps.windows(2).any(|w| w[0] >= w[1]) {
             return Err(EngineError::InvalidParameter(format!(
                 "S3 steps {:?} must be non-empty and strictly ascending",
