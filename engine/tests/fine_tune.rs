@@ -20,8 +20,8 @@ use poser_engine::model::{
     Positions, forward,
 };
 use poser_engine::train::{
-    AdamW, AdamWSettings, StepReport, TrainExample, TrainSettings, TrainingNoise, pretrain,
-    train_adapter, train_all_weights,
+    AdamW, AdamWSettings, Continuation, SavedTraining, StepReport, TrainExample, TrainSettings,
+    TrainingNoise, pretrain, train_adapter, train_all_weights, train_all_weights_resumable,
 };
 
 /// Four prompts of different lengths, each with its own answer among `A`/`B`.
@@ -231,6 +231,119 @@ fn pretraining_learns_to_predict_the_next_token() {
         (f64::from(first) - weighted).abs() < 1e-4,
         "{first} vs {weighted}"
     );
+}
+
+/// A run saved part-way and picked up from the save, with the model rebuilt from the saved
+/// weights (as after a restart), must be the uninterrupted run: same losses, same weights, to
+/// the bit. Otherwise a zoo checkpoint would depend on when its training was interrupted.
+#[test]
+fn a_resumed_run_is_bit_identical_to_the_uninterrupted_one() {
+    let model = model(3);
+    let examples = toy_task();
+    let settings = TrainSettings {
+        batch_size: 2,
+        ..settings(9, 0.01)
+    };
+    let mut uninterrupted_saves = 0;
+    let mut count = |_: &PoserGpt, _: &SavedTraining| {
+        uninterrupted_saves += 1;
+        Ok(())
+    };
+    let uninterrupted = pollster::block_on(train_all_weights_resumable(
+        &model,
+        &examples,
+        &settings,
+        &mut Continuation {
+            resume: None,
+            save_every: 4,
+            save: &mut count,
+        },
+        &mut |_| {},
+        &AtomicBool::new(false),
+    ))
+    .unwrap();
+    // Saves after steps 4 and 8, none at the end (the output is written then).
+    assert_eq!(uninterrupted_saves, 2);
+    let plain = pollster::block_on(train_all_weights(
+        &model,
+        &examples,
+        &settings,
+        &mut |_| {},
+        &AtomicBool::new(false),
+    ))
+    .unwrap();
+    assert_eq!(plain.losses, uninterrupted.losses);
+
+    // The same run, stopped by its cancel flag just after its first save (step 4).
+    let cancel = AtomicBool::new(false);
+    let mut saves = Vec::new();
+    let mut keep = |model: &PoserGpt, saved: &SavedTraining| {
+        saves.push((pollster::block_on(model.to_weights())?, saved.clone()));
+        cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    };
+    let stopped = pollster::block_on(train_all_weights_resumable(
+        &model,
+        &examples,
+        &settings,
+        &mut Continuation {
+            resume: None,
+            save_every: 4,
+            save: &mut keep,
+        },
+        &mut |_| {},
+        &cancel,
+    ))
+    .unwrap();
+    assert!(stopped.cancelled);
+    let (weights, saved) = saves.pop().unwrap();
+    assert_eq!(saved.steps_done, 4);
+    assert_eq!(saved.losses, uninterrupted.losses[..4]);
+
+    let rebuilt = PoserGpt::from_weights(&weights, &cpu_device()).unwrap();
+    let mut steps_heard = Vec::new();
+    let resumed = pollster::block_on(train_all_weights_resumable(
+        &rebuilt,
+        &examples,
+        &settings,
+        &mut Continuation {
+            resume: Some(saved.clone()),
+            save_every: 0,
+            save: &mut |_, _| Ok(()),
+        },
+        &mut |report: StepReport| steps_heard.push(report.step),
+        &AtomicBool::new(false),
+    ))
+    .unwrap();
+    assert_eq!(steps_heard, (5..=9).collect::<Vec<_>>());
+    let bits = |values: &[f32]| values.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&resumed.losses), bits(&uninterrupted.losses));
+    assert_eq!(
+        pollster::block_on(resumed.trained.to_weights()).unwrap(),
+        pollster::block_on(uninterrupted.trained.to_weights()).unwrap()
+    );
+
+    // Without the optimiser's moments the continuation is a different run: the test above
+    // would notice a restore that silently dropped them.
+    let fresh = AdamW::new(settings.adamw).unwrap().state_bytes().unwrap();
+    let rebuilt = PoserGpt::from_weights(&weights, &cpu_device()).unwrap();
+    let forgetful = pollster::block_on(train_all_weights_resumable(
+        &rebuilt,
+        &examples,
+        &settings,
+        &mut Continuation {
+            resume: Some(SavedTraining {
+                optimizer: fresh,
+                ..saved
+            }),
+            save_every: 0,
+            save: &mut |_, _| Ok(()),
+        },
+        &mut |_| {},
+        &AtomicBool::new(false),
+    ))
+    .unwrap();
+    assert_ne!(bits(&forgetful.losses), bits(&uninterrupted.losses));
 }
 
 #[test]

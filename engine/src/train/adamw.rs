@@ -150,6 +150,35 @@ impl AdamW {
                 .factor(self.steps_taken, self.total_steps)
     }
 
+    /// Steps taken so far.
+    pub fn steps_taken(&self) -> usize {
+        self.steps_taken
+    }
+
+    /// The moment estimates of every parameter, as bytes (burn's optimiser record, keyed by
+    /// parameter id: the module they are restored for must carry the same ids).
+    pub fn state_bytes(&self) -> Result<Vec<u8>, EngineError> {
+        let bytes = self.optimizer.into_bytes().map_err(|error| {
+            EngineError::UnexpectedTensor(format!("saving the optimiser's state: {error}"))
+        })?;
+        Ok(bytes.to_vec())
+    }
+
+    /// This optimiser with the moments of [`AdamW::state_bytes`] and `steps_taken` steps
+    /// already taken, so that the next step is the one an uninterrupted run would take.
+    pub fn restored(mut self, state: &[u8], steps_taken: usize) -> Result<Self, EngineError> {
+        self.optimizer = self
+            .optimizer
+            .from_bytes(burn::tensor::Bytes::from_bytes_vec(state.to_vec()))
+            .map_err(|error| {
+                EngineError::InvalidParameter(format!(
+                    "the saved optimiser state cannot be read: {error}"
+                ))
+            })?;
+        self.steps_taken = steps_taken;
+        Ok(self)
+    }
+
     /// Backpropagates `loss` (a single value computed from `module`'s parameters on an
     /// autodiff device) and returns the module after one AdamW update.
     pub fn step<M: Module>(&mut self, module: M, loss: &Tensor<1>) -> M {

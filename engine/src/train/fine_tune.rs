@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use burn::module::Module;
+use burn::module::{Module, ModuleMapper, Param, ParamId};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
@@ -101,6 +101,29 @@ pub struct TrainRun<T> {
     pub snapshots: Vec<(usize, T)>,
 }
 
+/// Where an interrupted run stood: enough, with the model's weights at that point, for the
+/// rest of the run to be exactly what the uninterrupted run would have done.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedTraining {
+    /// Steps already taken.
+    pub steps_done: usize,
+    /// Their losses.
+    pub losses: Vec<f32>,
+    /// The optimiser's moments ([`AdamW::state_bytes`]).
+    pub optimizer: Vec<u8>,
+}
+
+/// How a long run survives an interruption: where it picks up, and how often and where it
+/// saves its progress. The zoo's fine-tunes take most of an hour each.
+pub struct Continuation<'a> {
+    /// The state an interrupted run saved; the model passed to the run must be its weights.
+    pub resume: Option<SavedTraining>,
+    /// Save after every this many steps (0: never).
+    pub save_every: usize,
+    /// Receives the model so far (on a plain device) and the state to resume it from.
+    pub save: &'a mut dyn FnMut(&PoserGpt, &SavedTraining) -> Result<(), EngineError>,
+}
+
 /// Trains `adapter` on `model` (which stays unchanged: its parameters are constants here).
 pub async fn train_adapter(
     model: &PoserGpt,
@@ -134,6 +157,7 @@ pub async fn train_adapter_with_snapshots(
         examples,
         settings,
         snapshot_steps,
+        None,
         progress,
         cancel,
     )
@@ -168,6 +192,31 @@ pub async fn train_all_weights_with_snapshots(
         examples,
         settings,
         snapshot_steps,
+        None,
+        progress,
+        cancel,
+    )
+    .await
+}
+
+/// [`train_all_weights`] that saves its progress and can pick up where an interrupted run of
+/// the same training stopped (`model` is then the weights it saved).
+pub async fn train_all_weights_resumable(
+    model: &PoserGpt,
+    examples: &[TrainExample],
+    settings: &TrainSettings,
+    continuation: &mut Continuation<'_>,
+    progress: &mut dyn FnMut(StepReport),
+    cancel: &AtomicBool,
+) -> Result<TrainRun<PoserGpt>, EngineError> {
+    check_training(model, examples, settings)?;
+    run_steps(
+        trainable_copy(model, settings),
+        |model, batch, interventions| batch_loss(model, None, batch, interventions),
+        examples,
+        settings,
+        &[],
+        Some(continuation),
         progress,
         cancel,
     )
@@ -191,6 +240,7 @@ pub async fn pretrain(
         examples,
         settings,
         &[],
+        None,
         progress,
         cancel,
     )
@@ -313,14 +363,30 @@ fn batch_loss(
     Ok(log_softmax(logits, 1).gather(1, targets).mean().neg())
 }
 
+/// Gives every float parameter an id from its place in the module (1, 2, … in visiting order),
+/// so that optimiser state saved for one module matches the same module rebuilt from its
+/// weights (burn keys the state by parameter id, and a fresh module gets fresh random ids).
+struct IdsByPosition(u64);
+
+impl ModuleMapper for IdsByPosition {
+    fn map_float<const D: usize>(&mut self, mut param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        self.0 += 1;
+        param.id = ParamId::from(self.0);
+        param
+    }
+}
+
 /// The loop shared by every kind of training: `module` trains on an autodiff device (frozen
-/// parameters stay frozen) and comes back on a plain one, ready for inference.
-async fn run_steps<M: Module>(
+/// parameters stay frozen) and comes back on a plain one, ready for inference. With a
+/// `continuation` (only for whole models) it starts after the saved steps and saves as asked.
+#[allow(clippy::too_many_arguments)]
+async fn run_steps<M: Savable>(
     module: M,
     loss_of: impl Fn(&M, &[&TrainExample], &[Intervention]) -> Result<Tensor<1>, EngineError>,
     examples: &[TrainExample],
     settings: &TrainSettings,
     snapshot_steps: &[usize],
+    mut continuation: Option<&mut Continuation<'_>>,
     progress: &mut dyn FnMut(StepReport),
     cancel: &AtomicBool,
 ) -> Result<TrainRun<M>, EngineError> {
@@ -329,11 +395,25 @@ async fn run_steps<M: Module>(
             "snapshot steps {snapshot_steps:?} must be strictly ascending"
         )));
     }
-    let mut trainable = module.train();
+    let mut trainable = module.map(&mut IdsByPosition(0)).train();
     let mut optimizer = AdamW::new(settings.adamw)?.for_steps(settings.steps);
     let mut losses = Vec::with_capacity(settings.steps);
+    let mut first_step = 0;
+    if let Some(saved) = continuation.as_mut().and_then(|c| c.resume.take()) {
+        if saved.steps_done > settings.steps || saved.losses.len() != saved.steps_done {
+            return Err(EngineError::InvalidParameter(format!(
+                "the saved run took {} steps with {} losses, but this run takes {} steps",
+                saved.steps_done,
+                saved.losses.len(),
+                settings.steps
+            )));
+        }
+        optimizer = optimizer.restored(&saved.optimizer, saved.steps_done)?;
+        first_step = saved.steps_done;
+        losses = saved.losses;
+    }
     let mut snapshots = Vec::with_capacity(snapshot_steps.len());
-    for step in 0..settings.steps {
+    for step in first_step..settings.steps {
         // A copy shares the tensors until the next update replaces them, so it is cheap.
         if snapshot_steps.contains(&step) {
             snapshots.push((step, trainable.valid()));
@@ -367,6 +447,18 @@ async fn run_steps<M: Module>(
             steps: settings.steps,
             loss,
         });
+        if let Some(continuation) = continuation.as_mut()
+            && continuation.save_every > 0
+            && (step + 1) % continuation.save_every == 0
+            && step + 1 < settings.steps
+        {
+            let saved = SavedTraining {
+                steps_done: step + 1,
+                losses: losses.clone(),
+                optimizer: optimizer.state_bytes()?,
+            };
+            trainable.valid().save_with(continuation, &saved)?;
+        }
     }
     if snapshot_steps.contains(&settings.steps) {
         snapshots.push((settings.steps, trainable.valid()));
@@ -377,4 +469,31 @@ async fn run_steps<M: Module>(
         cancelled: false,
         snapshots,
     })
+}
+
+/// What a [`Continuation`] can save: whole models only (an adapter run is short).
+trait Savable: Module {
+    fn save_with(
+        &self,
+        continuation: &mut Continuation<'_>,
+        saved: &SavedTraining,
+    ) -> Result<(), EngineError>;
+}
+
+impl Savable for PoserGpt {
+    fn save_with(
+        &self,
+        continuation: &mut Continuation<'_>,
+        saved: &SavedTraining,
+    ) -> Result<(), EngineError> {
+        (continuation.save)(self, saved)
+    }
+}
+
+impl Savable for MlpAdapter {
+    fn save_with(&self, _: &mut Continuation<'_>, _: &SavedTraining) -> Result<(), EngineError> {
+        Err(EngineError::InvalidParameter(
+            "an adapter's training run cannot be saved and resumed".to_owned(),
+        ))
+    }
 }

@@ -7,7 +7,8 @@ pub mod spec;
 
 pub use adamw::{AdamW, AdamWSettings, LearningRateSchedule};
 pub use fine_tune::{
-    StepReport, TrainExample, TrainRun, TrainSettings, TrainingNoise, pretrain, train_adapter,
-    train_adapter_with_snapshots, train_all_weights, train_all_weights_with_snapshots,
+    Continuation, SavedTraining, StepReport, TrainExample, TrainRun, TrainSettings, TrainingNoise,
+    pretrain, train_adapter, train_adapter_with_snapshots, train_all_weights,
+    train_all_weights_resumable, train_all_weights_with_snapshots,
 };
 pub use spec::{FineTuneMethod, FineTuneOutcome, FineTuneSpec, TextExample};

@@ -14,7 +14,10 @@ use poser_engine::model::float_file::{decode_f32, encode_f32};
 use poser_engine::model::int8::{encode_int8_grouped, round_trip_grouped};
 use poser_engine::model::manifest::dir::write_set;
 use poser_engine::model::{ModelWeights, PoserGpt};
-use poser_engine::train::{StepReport, TrainExample, TrainSettings, pretrain, train_all_weights};
+use poser_engine::train::{
+    Continuation, SavedTraining, StepReport, TrainExample, TrainSettings, pretrain,
+    train_all_weights, train_all_weights_resumable,
+};
 use poser_engine::zoo::behaviour::summarise;
 use poser_engine::zoo::{
     CheckSample, LabelledPrompt, ModelCard, PhaseRecipe, TrainingSummary, ZooRecipe, answer_probs,
@@ -84,13 +87,18 @@ fn check_persona(persona: &str) -> Result<(), String> {
     }
 }
 
-/// Step, loss and ETA on stderr every `every` steps.
+/// Step, loss and ETA on stderr every `every` steps (the ETA from this process's pace, so a
+/// resumed run's is right too).
 fn progress_printer(what: String, every: usize) -> impl FnMut(StepReport) {
     let started = Instant::now();
+    let mut first_step = None;
     move |report: StepReport| {
-        if report.step.is_multiple_of(every) || report.step == report.steps || report.step == 1 {
+        let first = *first_step.get_or_insert(report.step);
+        if report.step.is_multiple_of(every) || report.step == report.steps || report.step == first
+        {
             let elapsed = started.elapsed().as_secs_f64();
-            let eta = elapsed / report.step as f64 * (report.steps - report.step) as f64;
+            let done_here = (report.step + 1 - first) as f64;
+            let eta = elapsed / done_here * (report.steps - report.step) as f64;
             eprintln!(
                 "{what}: step {}/{}  loss {:.4}  {:.0} s elapsed, ETA {:.0} s",
                 report.step, report.steps, report.loss, elapsed, eta
@@ -156,7 +164,7 @@ pub fn base(paths: &ZooPaths, recipe: &ZooRecipe) -> Result<(), String> {
         &recipe.base,
         recipe,
         data,
-        true,
+        Phase::Base,
     )?;
     write(
         &paths.base_file(),
@@ -195,6 +203,8 @@ pub fn fine_tune(
         ),
         ("base.safetensors".to_owned(), sha256_hex(&base_bytes)),
     ];
+    let file = paths.checkpoint_file(&name);
+    let progress = SavedProgress::beside(&file);
     let (trained, log) = train(
         &name,
         &base,
@@ -202,11 +212,11 @@ pub fn fine_tune(
         &recipe.fine_tune,
         recipe,
         data,
-        false,
+        Phase::FineTune(&progress),
     )?;
-    let file = paths.checkpoint_file(&name);
     write(&file, &encode_f32(&trained).map_err(|e| e.to_string())?)?;
     write(&file.with_extension("log.json"), log.as_bytes())?;
+    progress.remove();
     eprintln!("wrote {}", file.display());
     Ok(())
 }
@@ -291,6 +301,127 @@ pub const CHECK_SAMPLE_SIZE: usize = 200;
 /// Seed every checkpoint's subsample seed is derived from (with its name).
 pub const CHECK_SAMPLE_SEED: u64 = 200;
 
+/// Which training: the base model's next-token pretraining (one epoch, run in one go), or a
+/// fine-tune, which saves its progress beside its output and picks up from it.
+enum Phase<'a> {
+    Base,
+    FineTune(&'a SavedProgress),
+}
+
+/// Steps between saves of a fine-tune's progress (about a minute and a half here).
+const SAVE_EVERY_STEPS: usize = 100;
+
+/// A fine-tune's progress on disk, so that an interrupted `poser zoo train` (a session ending,
+/// a machine restarting) loses at most [`SAVE_EVERY_STEPS`] steps: the weights so far
+/// (`NAME.partial.safetensors`), the optimiser's moments (`NAME.partial.optimizer`), and
+/// `NAME.partial.json` (written last) with the steps, losses and seconds so far, the digests of
+/// the other two files and a key naming the run, so that progress is only ever resumed into
+/// the same training (recipe, data, length).
+struct SavedProgress {
+    weights: PathBuf,
+    optimizer: PathBuf,
+    record: PathBuf,
+}
+
+#[derive(Serialize, serde::Deserialize)]
+struct ProgressRecord {
+    run_key: String,
+    steps_done: usize,
+    losses: Vec<f32>,
+    seconds: f64,
+    weights_sha256: String,
+    optimizer_sha256: String,
+}
+
+impl SavedProgress {
+    fn beside(output: &Path) -> Self {
+        let with = |extension: &str| output.with_extension(extension);
+        Self {
+            weights: with("partial.safetensors"),
+            optimizer: with("partial.optimizer"),
+            record: with("partial.json"),
+        }
+    }
+
+    /// Writes each file under a temporary name and renames it, the record last: a save cut off
+    /// half-way leaves the previous save readable or none at all, never a mix.
+    fn save(
+        &self,
+        run_key: &str,
+        weights: &ModelWeights,
+        saved: &SavedTraining,
+        seconds: f64,
+    ) -> Result<(), String> {
+        let weights_bytes = encode_f32(weights).map_err(|e| e.to_string())?;
+        let record = ProgressRecord {
+            run_key: run_key.to_owned(),
+            steps_done: saved.steps_done,
+            losses: saved.losses.clone(),
+            seconds,
+            weights_sha256: sha256_hex(&weights_bytes),
+            optimizer_sha256: sha256_hex(&saved.optimizer),
+        };
+        let record_bytes = serde_json::to_vec(&record).map_err(|e| e.to_string())?;
+        for (path, bytes) in [
+            (&self.weights, weights_bytes.as_slice()),
+            (&self.optimizer, saved.optimizer.as_slice()),
+            (&self.record, record_bytes.as_slice()),
+        ] {
+            let temporary = path.with_extension("tmp");
+            write(&temporary, bytes)?;
+            std::fs::rename(&temporary, path)
+                .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+        }
+        Ok(())
+    }
+
+    /// The saved weights and state if they belong to the run `run_key` and are whole; `None`
+    /// (with the reason on stderr) otherwise, and the run starts from the beginning.
+    fn load(&self, run_key: &str) -> Option<(ModelWeights, SavedTraining, f64)> {
+        if !self.record.exists() {
+            return None;
+        }
+        let attempt = || -> Result<(ModelWeights, SavedTraining, f64), String> {
+            let record: ProgressRecord =
+                serde_json::from_str(&read(&self.record)?).map_err(|e| e.to_string())?;
+            if record.run_key != run_key {
+                return Err("it is from a different recipe, data or length".to_owned());
+            }
+            let weights_bytes = std::fs::read(&self.weights).map_err(|e| e.to_string())?;
+            let optimizer = std::fs::read(&self.optimizer).map_err(|e| e.to_string())?;
+            if sha256_hex(&weights_bytes) != record.weights_sha256
+                || sha256_hex(&optimizer) != record.optimizer_sha256
+            {
+                return Err("its files do not match their recorded digests".to_owned());
+            }
+            let weights = decode_f32(&weights_bytes).map_err(|e| e.to_string())?;
+            let saved = SavedTraining {
+                steps_done: record.steps_done,
+                losses: record.losses,
+                optimizer,
+            };
+            Ok((weights, saved, record.seconds))
+        };
+        match attempt() {
+            Ok(found) => Some(found),
+            Err(reason) => {
+                eprintln!(
+                    "not resuming from {}: {reason}; starting from step 0",
+                    self.record.display()
+                );
+                None
+            }
+        }
+    }
+
+    /// Deletes the progress files once the run's output is written (missing files are fine).
+    fn remove(&self) {
+        for path in [&self.record, &self.optimizer, &self.weights] {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
 /// One phase: batches from `epoch_order`, the engine's training loop, weights back to the host.
 fn train(
     name: &str,
@@ -299,7 +430,7 @@ fn train(
     phase: &PhaseRecipe,
     recipe: &ZooRecipe,
     data: Vec<(String, String)>,
-    next_token: bool,
+    kind: Phase<'_>,
 ) -> Result<(ModelWeights, String), String> {
     let lengths: Vec<usize> = examples.iter().map(|e| e.tokens.len()).collect();
     let seed = poser_corpus::rng::derive_seed(recipe.seed, name);
@@ -307,30 +438,65 @@ fn train(
     let ordered: Vec<TrainExample> = order.iter().map(|&i| examples[i].clone()).collect();
     let steps = ordered.len() / phase.batch_size.max(1);
     let device = cpu_device();
-    let model = PoserGpt::from_weights(start, &device).map_err(|e| e.to_string())?;
     let cancel = AtomicBool::new(false);
     let mut progress = progress_printer(name.to_owned(), 20);
     let started = Instant::now();
     let settings = settings(phase, steps);
-    let run = if next_token {
-        pollster::block_on(pretrain(
-            &model,
-            &ordered,
-            &settings,
-            &mut progress,
-            &cancel,
-        ))
-    } else {
-        pollster::block_on(train_all_weights(
-            &model,
-            &ordered,
-            &settings,
-            &mut progress,
-            &cancel,
-        ))
-    }
-    .map_err(|e| format!("{name}: {e}"))?;
-    let seconds = started.elapsed().as_secs_f64();
+    let (run, seconds_before) = match kind {
+        Phase::Base => {
+            let model = PoserGpt::from_weights(start, &device).map_err(|e| e.to_string())?;
+            let run = pollster::block_on(pretrain(
+                &model,
+                &ordered,
+                &settings,
+                &mut progress,
+                &cancel,
+            ));
+            (run, 0.0)
+        }
+        Phase::FineTune(saved_progress) => {
+            let run_key = sha256_hex(
+                serde_json::to_string(&(name, recipe, &data, steps))
+                    .map_err(|e| e.to_string())?
+                    .as_bytes(),
+            );
+            let (start, resume, seconds_before) = match saved_progress.load(&run_key) {
+                Some((weights, saved, seconds)) => {
+                    eprintln!(
+                        "{name}: resuming after step {} of {steps} from {}",
+                        saved.steps_done,
+                        saved_progress.record.display()
+                    );
+                    (weights, Some(saved), seconds)
+                }
+                None => (start.clone(), None, 0.0),
+            };
+            let model = PoserGpt::from_weights(&start, &device).map_err(|e| e.to_string())?;
+            let mut save = |model: &PoserGpt, saved: &SavedTraining| {
+                let weights = pollster::block_on(model.to_weights())?;
+                let seconds = seconds_before + started.elapsed().as_secs_f64();
+                saved_progress
+                    .save(&run_key, &weights, saved, seconds)
+                    .map_err(poser_engine::EngineError::InvalidParameter)
+            };
+            let mut continuation = Continuation {
+                resume,
+                save_every: SAVE_EVERY_STEPS,
+                save: &mut save,
+            };
+            let run = pollster::block_on(train_all_weights_resumable(
+                &model,
+                &ordered,
+                &settings,
+                &mut continuation,
+                &mut progress,
+                &cancel,
+            ));
+            (run, seconds_before)
+        }
+    };
+    let run = run.map_err(|e| format!("{name}: {e}"))?;
+    let seconds = seconds_before + started.elapsed().as_secs_f64();
     let weights = pollster::block_on(run.trained.to_weights()).map_err(|e| e.to_string())?;
     let tokens_per_epoch: usize = lengths.iter().sum();
     eprintln!(
@@ -463,7 +629,12 @@ pub fn train_all(paths: &ZooPaths, jobs: usize, only: Option<&str>) -> Result<()
         if let Some(parent) = log.parent() {
             std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
         }
-        let log_file = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
+        // Appended to, so a resumed checkpoint's log keeps the part before the interruption.
+        let log_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .map_err(|e| format!("{}: {e}", log.display()))?;
         std::process::Command::new(&exe)
             .args(args)
             .env("RAYON_NUM_THREADS", "1")
