@@ -730,6 +730,95 @@ fn one_shared_pass_gives_the_same_scores_and_a_pass_over_other_prompts_is_refuse
     assert!(decision_speed_from_pass("m", CONFIG.n_layers, curated.len(), &other, &s5).is_err());
 }
 
+/// The evaluation reads the shared curated pass from the prompt caches S1 and S2 reuse, and
+/// S6b from the oversight pass; both must be what the standalone passes measure (up to float
+/// rounding: a batched pass pads, a cache runs one prompt).
+#[test]
+fn passes_read_from_caches_and_the_oversight_pass_equal_the_standalone_ones() {
+    use poser_engine::strategies::activations::{
+        CuratedCaches, CuratedPass, every_resid_post, last_token_pass_with_attention,
+    };
+    use poser_engine::strategies::attentiveness::attention_to_fact_from_pass;
+    let (_, weights) = fragile_pair();
+    let m = model(&weights);
+    let curated = curated_from(&oversight_versions(20, 15));
+    let direct = block_on(CuratedPass::read(&m, &curated, 12, 3)).unwrap();
+    // Caches for more prompts than the pass reads, as when S2 reads more than the pass.
+    let caches = CuratedCaches::build(&m, &curated, 0..curated.len()).unwrap();
+    let cached = block_on(CuratedPass::from_caches(&m, &curated, &caches, 12, 3)).unwrap();
+    // A pass over prompts no cache holds runs them itself.
+    let uncached = block_on(CuratedPass::from_caches(
+        &m,
+        &curated,
+        &CuratedCaches::default(),
+        12,
+        3,
+    ))
+    .unwrap();
+    assert_eq!(cached, uncached);
+    assert_eq!(cached.indices, direct.indices);
+    let close = |a: f32, b: f32| (a - b).abs() <= 1e-5 * (1.0 + a.abs());
+    for (a, b) in direct.rows.iter().zip(&cached.rows) {
+        assert!(close(a.p.a, b.p.a) && close(a.p.b, b.p.b) && close(a.p.error, b.p.error));
+        assert_eq!(a.resid.len(), CONFIG.n_layers);
+        assert_eq!(a.resid.len(), b.resid.len());
+        for (x, y) in a.resid.iter().zip(&b.resid) {
+            assert!(
+                x.iter().zip(y).all(|(&x, &y)| close(x, y)),
+                "{x:?} vs {y:?}"
+            );
+        }
+    }
+
+    let versions = oversight_versions(10, 11);
+    let config = AttentivenessConfig {
+        n_prompts: 6,
+        seed: 2,
+    };
+    let standalone = block_on(attention_to_fact(
+        FamilyModel {
+            name: "m",
+            model: &m,
+        },
+        &versions,
+        &config,
+    ))
+    .unwrap();
+    let with: Vec<Vec<u32>> = versions.iter().map(|v| v.with_fact.clone()).collect();
+    let hooks = every_resid_post(CONFIG.n_layers);
+    let rows = block_on(last_token_pass_with_attention(&m, &with, &hooks, true)).unwrap();
+    let attention: Vec<_> = rows.into_iter().map(|(_, attention)| attention).collect();
+    let from_pass = attention_to_fact_from_pass(
+        "m",
+        CONFIG.n_layers,
+        CONFIG.n_heads,
+        &versions,
+        &attention,
+        &config,
+    )
+    .unwrap();
+    assert!((standalone.score - from_pass.score).abs() < 1e-6);
+    for (a, b) in standalone
+        .per_layer_head
+        .iter()
+        .flatten()
+        .zip(from_pass.per_layer_head.iter().flatten())
+    {
+        assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+    }
+    assert!(
+        attention_to_fact_from_pass(
+            "m",
+            CONFIG.n_layers,
+            CONFIG.n_heads,
+            &versions,
+            &attention[1..],
+            &config
+        )
+        .is_err()
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // S3: the fragile pair again. A low-rank adapter on an MLP adds to a residual that the aligned
 // model's huge position embeddings swamp (LayerNorm divides it away), so only the faker can be

@@ -1,19 +1,22 @@
 //! Work done once per (model, family): everything a model's scores are derived from, measured
-//! without knowing the model's class. Strategies that only read activations share passes: one
-//! over the curated prompts (confidence, S4, S5) and one over the oversight scenarios with and
-//! without the fact (S1's and S2's directions, S6c). The layer sweeps of S1 and S2 reuse one
-//! prompt cache per prompt for every block.
+//! without knowing the model's class. Strategies share passes: one plain pass per curated
+//! prompt, kept as a prompt cache, serves confidence, S4 and S5 (read from it) and S1, S2 and
+//! their layer sweeps (which recompute only the last position from it, at every block); one
+//! pass over the oversight scenarios with and without the fact serves S1's and S2's
+//! directions, S6c and S6b (its attention rows).
 
 use serde::{Deserialize, Serialize};
 
 use super::inputs::FamilyInputs;
 use crate::EngineError;
-use crate::model::{Edit, HookPoint, PoserGpt, PromptCache};
+use crate::model::{Edit, HookPoint, PoserGpt};
 use crate::strategies::activations::{
-    CuratedPass, LastToken, curated_subsample, every_resid_post, l2_norm, last_token_pass,
-    mass_mean_direction, subsample,
+    CuratedCaches, CuratedPass, LastToken, curated_subsample, every_resid_post, l2_norm,
+    last_token_pass, last_token_pass_with_attention, mass_mean_direction, subsample,
 };
-use crate::strategies::attentiveness::{AttentionToFact, AttentivenessConfig, attention_to_fact};
+use crate::strategies::attentiveness::{
+    AttentionToFact, AttentivenessConfig, attention_to_fact, attention_to_fact_from_pass,
+};
 use crate::strategies::attentiveness::{OversightRemoval, oversight_removal_from_passes};
 use crate::strategies::confidence::{ConfidenceConfig, ConfidenceScore, confidence_from_pass};
 use crate::strategies::decision_speed::{
@@ -299,11 +302,12 @@ pub struct ModelMeasurements {
 /// time each stage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
-    /// The shared pass over the curated prompts, and confidence and S5 from it.
+    /// The shared passes over the curated prompts (kept as caches for S1 and S2), and
+    /// confidence and S5 from them.
     CuratedPass,
     /// S4's contrast texts.
     Concepts,
-    /// The shared pass over the oversight scenarios (directions, S6c).
+    /// The shared pass over the oversight scenarios (directions, S6c, S6b's attention).
     OversightPass,
     /// S1 at its hook.
     S1,
@@ -311,7 +315,7 @@ pub enum Stage {
     S2,
     /// The S1/S2 layer sweeps.
     LayerSweep,
-    /// S6b's attention pass.
+    /// S6b's attention pass, when the oversight pass did not run.
     S6b,
     /// S3's training runs.
     S3,
@@ -325,9 +329,9 @@ impl Stage {
     /// A short name for progress lines and timing tables.
     pub fn name(self) -> &'static str {
         match self {
-            Self::CuratedPass => "curated pass (confidence, S5)",
+            Self::CuratedPass => "curated passes (confidence, S5; S1/S2 caches)",
             Self::Concepts => "S4 concepts",
-            Self::OversightPass => "oversight pass (S6c, directions)",
+            Self::OversightPass => "oversight pass (S6c, S6b, directions)",
             Self::S1 => "S1",
             Self::S2 => "S2",
             Self::LayerSweep => "S1/S2 layer sweep",
@@ -376,9 +380,28 @@ pub async fn measure_model(
     let curated = &inputs.curated;
     let family_model = FamilyModel { name, model };
     let runs = |s| config.runs(s);
-    if runs(StrategyId::Confidence) || runs(StrategyId::S4) || runs(StrategyId::S5) {
+    let shared_pass = runs(StrategyId::Confidence) || runs(StrategyId::S4) || runs(StrategyId::S5);
+    let needs_directions = runs(StrategyId::S1) || runs(StrategyId::S2);
+    // Every curated prompt the shared pass, S1, S2 and the layer sweep read, run once.
+    let mut cached = std::collections::BTreeSet::new();
+    let (s1, s2) = (&config.induce_safe_belief, &config.intoxicate);
+    for (wanted, n_prompts, seed) in [
+        (shared_pass, config.n_curated, config.seed),
+        (runs(StrategyId::S1), s1.n_prompts, s1.seed),
+        (runs(StrategyId::S2), s2.n_prompts, s2.seed),
+        (needs_directions, config.layer_sweep.n_prompts, config.seed),
+    ] {
+        if wanted {
+            cached.extend(curated_subsample(curated.len(), n_prompts, seed));
+        }
+    }
+    if !cached.is_empty() {
         on_stage(Stage::CuratedPass);
-        let pass = CuratedPass::read(model, curated, config.n_curated, config.seed).await?;
+    }
+    let caches = CuratedCaches::build(model, curated, cached)?;
+    if shared_pass {
+        let pass = CuratedPass::from_caches(model, curated, &caches, config.n_curated, config.seed)
+            .await?;
         if runs(StrategyId::Confidence) {
             out.confidence = Some(confidence_from_pass(
                 name,
@@ -420,7 +443,6 @@ pub async fn measure_model(
         }
     }
     let versions = picked_versions(inputs, config);
-    let needs_directions = runs(StrategyId::S1) || runs(StrategyId::S2);
     if needs_directions || runs(StrategyId::S6c) {
         on_stage(Stage::OversightPass);
         if versions.is_empty() {
@@ -432,8 +454,22 @@ pub async fn measure_model(
         let hooks = every_resid_post(n_layers);
         let with: Vec<Vec<u32>> = versions.iter().map(|v| v.with_fact.clone()).collect();
         let without: Vec<Vec<u32>> = versions.iter().map(|v| v.without_fact.clone()).collect();
-        let with = last_token_pass(model, &with, &hooks).await?;
+        let (with, attention): (Vec<LastToken>, Vec<_>) =
+            last_token_pass_with_attention(model, &with, &hooks, runs(StrategyId::S6b))
+                .await?
+                .into_iter()
+                .unzip();
         let without = last_token_pass(model, &without, &hooks).await?;
+        if runs(StrategyId::S6b) {
+            out.s6b = Some(attention_to_fact_from_pass(
+                name,
+                n_layers,
+                model.config.n_heads,
+                &versions,
+                &attention,
+                &config.attentiveness,
+            )?);
+        }
         let at = |rows: &[LastToken], layer: usize| -> Vec<Vec<f32>> {
             rows.iter()
                 .map(|row| row.resid.get(layer).cloned().unwrap_or_default())
@@ -470,7 +506,7 @@ pub async fn measure_model(
             let direction = direction_at(s1.hook)?;
             out.s1 = Some(SafeBeliefMeasurement {
                 direction_norm: l2_norm(direction),
-                curves: safe_belief_sweep(model, direction, curated, s1).await?,
+                curves: safe_belief_sweep(model, direction, curated, &caches, s1).await?,
                 per_layer: Vec::new(),
             });
         }
@@ -479,7 +515,7 @@ pub async fn measure_model(
             let s2 = &config.intoxicate;
             let reference_norm = l2_norm(direction_at(s2.hook)?);
             let (p_misaligned, answer_mass) =
-                intoxicate_sweep(model, reference_norm, curated, s2).await?;
+                intoxicate_sweep(model, reference_norm, curated, &caches, s2).await?;
             out.s2 = Some(IntoxicateMeasurement {
                 reference_norm,
                 curves: NoiseCurves {
@@ -491,7 +527,8 @@ pub async fn measure_model(
         }
         if needs_directions && config.layer_sweep.n_prompts > 0 {
             on_stage(Stage::LayerSweep);
-            let (s1_sweep, s2_sweep) = layer_sweep(model, inputs, &directions, config).await?;
+            let (s1_sweep, s2_sweep) =
+                layer_sweep(model, inputs, &caches, &directions, config).await?;
             if let Some(s1) = &mut out.s1 {
                 s1.per_layer = s1_sweep;
             }
@@ -500,7 +537,8 @@ pub async fn measure_model(
             }
         }
     }
-    if runs(StrategyId::S6b) {
+    drop(caches);
+    if runs(StrategyId::S6b) && out.s6b.is_none() {
         on_stage(Stage::S6b);
         out.s6b = Some(attention_to_fact(family_model, &versions, &config.attentiveness).await?);
     }
@@ -522,6 +560,7 @@ pub async fn measure_model(
 async fn layer_sweep(
     model: &PoserGpt,
     inputs: &FamilyInputs,
+    caches: &CuratedCaches,
     directions: &[Vec<f32>],
     config: &EvaluateConfig,
 ) -> Result<(Vec<SafeBeliefCurves>, Vec<NoiseCurves>), EngineError> {
@@ -543,7 +582,7 @@ async fn layer_sweep(
     let mut answer_mass = vec![vec![0.0f64; n_edits]; n_layers];
     for &i in &chosen {
         let prompt = &curated[i];
-        let cache = PromptCache::new(model, &prompt.tokens)?;
+        let cache = caches.get(model, curated, i)?;
         for (layer, direction) in directions.iter().enumerate() {
             let norm = l2_norm(direction);
             let scaled = |m: f32| Edit::AddVector(direction.iter().map(|v| v * m).collect());

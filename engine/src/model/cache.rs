@@ -13,6 +13,18 @@ use super::gpt::PoserGpt;
 use super::hooks::{Edit, HookPoint, Intervention, Positions};
 use crate::EngineError;
 
+/// One prompt's last position, as its cache holds it ([`PromptCache::read_last_positions`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LastPosition {
+    /// P(A), P(B), P(error).
+    pub p: AnswerProbs,
+    /// `blocks.{i}.hook_resid_post` at the last position, for every block `i`.
+    pub resid_post: Vec<Vec<f32>>,
+    /// `blocks.{i}.attn.hook_pattern`'s last-query row (`[head, 1, len]`) for every block, if
+    /// asked for.
+    pub attention: Vec<Capture>,
+}
+
 /// Keys/values of one block at the positions before the last: `[1, head, len - 1, d_head]`.
 #[derive(Debug, Clone)]
 struct PrefixKv {
@@ -84,6 +96,91 @@ impl PromptCache {
     /// The prompt's token ids.
     pub fn tokens(&self) -> &[u32] {
         &self.tokens
+    }
+
+    /// What each cached pass already holds at its last position (answer probabilities, the
+    /// residual after every block and, if asked, every block's attention row), read back in two
+    /// or three transfers for all the prompts at once: the same numbers as a plain
+    /// [`super::forward::forward`] with those captures, without running the prompts again.
+    pub async fn read_last_positions(
+        model: &PoserGpt,
+        caches: &[&PromptCache],
+        with_attention: bool,
+    ) -> Result<Vec<LastPosition>, EngineError> {
+        let n_layers = model.config.n_layers;
+        if caches
+            .iter()
+            .any(|cache| cache.stream.len() != n_layers + 1)
+        {
+            return Err(EngineError::InvalidParameter(
+                "a prompt cache was made with a different model".to_owned(),
+            ));
+        }
+        if caches.is_empty() {
+            return Ok(Vec::new());
+        }
+        let d_model = model.config.d_model;
+        let n = caches.len();
+        let finals: Vec<Tensor<3>> = caches.iter().map(|c| c.stream[n_layers].clone()).collect();
+        let logits = read_f32(
+            model.unembed(Tensor::cat(finals, 0).reshape([n, d_model])),
+            "last-position logits",
+        )
+        .await?;
+        let streams: Vec<Tensor<3>> = caches
+            .iter()
+            .flat_map(|c| c.stream[1..].iter().cloned())
+            .collect();
+        let resid = read_f32(Tensor::cat(streams, 0), "residual streams").await?;
+        let attention = if with_attention {
+            let rows: Vec<Tensor<1>> = caches
+                .iter()
+                .flat_map(|c| c.pattern_last.iter())
+                .map(|pattern| {
+                    let count: usize = pattern.dims().iter().product();
+                    pattern.clone().reshape([count])
+                })
+                .collect();
+            read_f32(Tensor::cat(rows, 0), "attention rows").await?
+        } else {
+            Vec::new()
+        };
+        let d_vocab = model.config.d_vocab;
+        let heads = model.config.n_heads;
+        let mut attention_at = 0;
+        let mut out = Vec::with_capacity(n);
+        for (index, cache) in caches.iter().enumerate() {
+            let last_logits = &logits[index * d_vocab..(index + 1) * d_vocab];
+            let resid_post = (0..n_layers)
+                .map(|layer| {
+                    let at = (index * n_layers + layer) * d_model;
+                    resid[at..at + d_model].to_vec()
+                })
+                .collect();
+            let len = cache.tokens.len();
+            let attention = if with_attention {
+                (0..n_layers)
+                    .map(|layer| {
+                        let values = attention[attention_at..attention_at + heads * len].to_vec();
+                        attention_at += heads * len;
+                        Capture {
+                            hook: HookPoint::AttnPattern(layer),
+                            positions: vec![len - 1],
+                            shape: vec![heads, 1, len],
+                            values,
+                        }
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            out.push(LastPosition {
+                p: AnswerProbs::from_logits(last_logits),
+                resid_post,
+                attention,
+            });
+        }
+        Ok(out)
     }
 
     /// Runs the prompt once per edit, each edit added at `hook` at the last position, as a

@@ -27,7 +27,7 @@ pub mod weights;
 
 pub use adapter::MlpAdapter;
 pub use attribution::{PromptAttribution, attribute_prompt};
-pub use cache::PromptCache;
+pub use cache::{LastPosition, PromptCache};
 pub use config::{ModelConfig, PositionOrigin};
 pub use forward::{AnswerProbs, Capture, ForwardRequest, PromptOutput, forward};
 pub use gpt::PoserGpt;

@@ -5,6 +5,8 @@
 //! Inputs are token ids and letters, never file paths, so the strategies run the same on the
 //! command line, in tests and in the page.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use poser_corpus::rng::Rng;
@@ -12,7 +14,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::EngineError;
 use crate::model::forward;
-use crate::model::{AnswerProbs, CaptureRequest, ForwardRequest, HookPoint, PoserGpt, Positions};
+use crate::model::{
+    AnswerProbs, Capture, CaptureRequest, ForwardRequest, HookPoint, PoserGpt, Positions,
+    PromptCache,
+};
 
 /// Prompts per forward pass (sorted by length first, so little padding is computed).
 pub const BATCH_SIZE: usize = 16;
@@ -153,32 +158,66 @@ pub async fn last_token_pass(
     prompts: &[Vec<u32>],
     hooks: &[HookPoint],
 ) -> Result<Vec<LastToken>, EngineError> {
+    Ok(last_token_pass_reading(model, prompts, hooks, false)
+        .await?
+        .into_iter()
+        .map(|(row, _)| row)
+        .collect())
+}
+
+/// [`last_token_pass`] that also reads every block's last-query attention row (`[head, 1,
+/// len]` per block), in the same forward passes: the oversight pass serves S6b this way.
+/// Without `attention` the rows are empty, as [`last_token_pass`].
+pub async fn last_token_pass_with_attention(
+    model: &PoserGpt,
+    prompts: &[Vec<u32>],
+    hooks: &[HookPoint],
+    attention: bool,
+) -> Result<Vec<(LastToken, Vec<Capture>)>, EngineError> {
+    last_token_pass_reading(model, prompts, hooks, attention).await
+}
+
+async fn last_token_pass_reading(
+    model: &PoserGpt,
+    prompts: &[Vec<u32>],
+    hooks: &[HookPoint],
+    attention: bool,
+) -> Result<Vec<(LastToken, Vec<Capture>)>, EngineError> {
     if let Some(hook) = hooks.iter().find(|h| !h.is_writable()) {
         return Err(EngineError::InvalidParameter(format!(
             "`{hook}` is not a residual-stream hook"
         )));
     }
+    let mut captures: Vec<CaptureRequest> = hooks
+        .iter()
+        .map(|&hook| CaptureRequest {
+            hook,
+            positions: Positions::Last,
+        })
+        .collect();
+    if attention {
+        captures.extend(ForwardRequest::last_token_attention(model.config.n_layers).captures);
+    }
     let request = ForwardRequest {
-        captures: hooks
-            .iter()
-            .map(|&hook| CaptureRequest {
-                hook,
-                positions: Positions::Last,
-            })
-            .collect(),
+        captures,
         interventions: Vec::new(),
     };
     let mut order: Vec<usize> = (0..prompts.len()).collect();
     order.sort_by_key(|&i| prompts[i].len());
-    let mut out: Vec<Option<LastToken>> = vec![None; prompts.len()];
+    let mut out: Vec<Option<(LastToken, Vec<Capture>)>> = vec![None; prompts.len()];
     for chunk in order.chunks(BATCH_SIZE) {
         let batch: Vec<Vec<u32>> = chunk.iter().map(|&i| prompts[i].clone()).collect();
         let outputs = forward::forward(model, &batch, &request).await?;
         for (&i, output) in chunk.iter().zip(outputs) {
-            out[i] = Some(LastToken {
-                p: output.p,
-                resid: output.captures.into_iter().map(|c| c.values).collect(),
-            });
+            let mut read = output.captures;
+            let attention_rows = read.split_off(hooks.len().min(read.len()));
+            out[i] = Some((
+                LastToken {
+                    p: output.p,
+                    resid: read.into_iter().map(|c| c.values).collect(),
+                },
+                attention_rows,
+            ));
         }
     }
     out.into_iter()
@@ -314,6 +353,41 @@ impl CuratedPass {
         })
     }
 
+    /// [`CuratedPass::read`] from passes already kept in `caches` (the same numbers, up to
+    /// float rounding, without running the prompts again).
+    pub async fn from_caches(
+        model: &PoserGpt,
+        curated: &[CuratedPrompt],
+        caches: &CuratedCaches,
+        n_prompts: usize,
+        seed: u64,
+    ) -> Result<Self, EngineError> {
+        if curated.is_empty() {
+            return Err(EngineError::InvalidParameter(
+                "no curated prompts".to_owned(),
+            ));
+        }
+        let indices = curated_subsample(curated.len(), n_prompts, seed);
+        let found = indices
+            .iter()
+            .map(|&i| caches.get(model, curated, i))
+            .collect::<Result<Vec<_>, _>>()?;
+        let refs: Vec<&PromptCache> = found.iter().map(AsRef::as_ref).collect();
+        let rows = PromptCache::read_last_positions(model, &refs, false)
+            .await?
+            .into_iter()
+            .map(|last| LastToken {
+                p: last.p,
+                resid: last.resid_post,
+            })
+            .collect();
+        Ok(Self {
+            indices,
+            rows,
+            seed,
+        })
+    }
+
     /// Checks that this pass is the one a strategy's settings ask for.
     pub(crate) fn check(
         &self,
@@ -328,6 +402,57 @@ impl CuratedPass {
             )));
         }
         Ok(())
+    }
+}
+
+/// Plain passes of a family's curated prompts kept for last-position recomputation
+/// ([`PromptCache`]), by index into the curated set. One pass per prompt serves the shared
+/// pass (confidence, S4, S5), S1, S2 and the layer sweeps, which all read the same seeded
+/// subsample: a pass is most of the cost of each, so sharing it cuts those stages by half.
+#[derive(Debug, Clone, Default)]
+pub struct CuratedCaches {
+    caches: BTreeMap<usize, PromptCache>,
+}
+
+impl CuratedCaches {
+    /// Runs each of `indices` (into `curated`) once through `model`. Nothing is read back.
+    pub fn build(
+        model: &PoserGpt,
+        curated: &[CuratedPrompt],
+        indices: impl IntoIterator<Item = usize>,
+    ) -> Result<Self, EngineError> {
+        let mut caches = BTreeMap::new();
+        for index in indices {
+            let prompt = curated.get(index).ok_or_else(|| {
+                EngineError::InvalidParameter(format!(
+                    "curated prompt {index} of {} asked for",
+                    curated.len()
+                ))
+            })?;
+            caches.insert(index, PromptCache::new(model, &prompt.tokens)?);
+        }
+        Ok(Self { caches })
+    }
+
+    /// The cache of curated prompt `index`, run now if it was not built.
+    pub fn get(
+        &self,
+        model: &PoserGpt,
+        curated: &[CuratedPrompt],
+        index: usize,
+    ) -> Result<Cow<'_, PromptCache>, EngineError> {
+        match self.caches.get(&index) {
+            Some(cache) => Ok(Cow::Borrowed(cache)),
+            None => {
+                let prompt = curated.get(index).ok_or_else(|| {
+                    EngineError::InvalidParameter(format!(
+                        "curated prompt {index} of {} asked for",
+                        curated.len()
+                    ))
+                })?;
+                Ok(Cow::Owned(PromptCache::new(model, &prompt.tokens)?))
+            }
+        }
     }
 }
 

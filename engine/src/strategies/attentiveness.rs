@@ -15,7 +15,7 @@ use super::activations::{
     subsample,
 };
 use crate::EngineError;
-use crate::model::{ForwardRequest, forward};
+use crate::model::{Capture, ForwardRequest, forward};
 
 /// S6b/S6c settings (every block and head is always read).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,36 +90,80 @@ pub async fn attention_to_fact(
     config: &AttentivenessConfig,
 ) -> Result<AttentionToFact, EngineError> {
     let model = family_model.model;
-    let (n_layers, n_heads) = (model.config.n_layers, model.config.n_heads);
     let chosen = chosen_versions(versions, config, "s6b-prompts")?;
-    let request = ForwardRequest::last_token_attention(n_layers);
-    let mut sums = vec![vec![0.0f64; n_heads]; n_layers];
+    let request = ForwardRequest::last_token_attention(model.config.n_layers);
+    let mut rows = Vec::with_capacity(chosen.len());
     for chunk in chosen.chunks(super::activations::BATCH_SIZE) {
         let prompts: Vec<Vec<u32>> = chunk
             .iter()
             .map(|&i| versions[i].with_fact.clone())
             .collect();
         let outputs = forward(model, &prompts, &request).await?;
-        for (&i, output) in chunk.iter().zip(&outputs) {
-            let fact = versions[i].fact.clone();
-            for (layer, capture) in output.captures.iter().enumerate() {
-                let per_head = capture.attention_mass_on(&fact);
-                for (slot, on_fact) in sums[layer].iter_mut().zip(per_head) {
-                    *slot += on_fact;
-                }
+        rows.extend(outputs.into_iter().map(|output| output.captures));
+    }
+    Ok(mean_attention_to_fact(
+        family_model.name,
+        model.config.n_layers,
+        model.config.n_heads,
+        chosen.iter().map(|&i| &versions[i]).zip(&rows),
+    ))
+}
+
+/// [`attention_to_fact`] from the last-token attention rows (every block) already read for
+/// every one of `versions` with its fact, in order (the evaluation's shared oversight pass).
+pub fn attention_to_fact_from_pass(
+    name: &str,
+    n_layers: usize,
+    n_heads: usize,
+    versions: &[OversightVersions],
+    attention: &[Vec<Capture>],
+    config: &AttentivenessConfig,
+) -> Result<AttentionToFact, EngineError> {
+    if attention.len() != versions.len() {
+        return Err(EngineError::InvalidParameter(format!(
+            "{} attention rows for {} oversight scenarios",
+            attention.len(),
+            versions.len()
+        )));
+    }
+    let chosen = chosen_versions(versions, config, "s6b-prompts")?;
+    Ok(mean_attention_to_fact(
+        name,
+        n_layers,
+        n_heads,
+        chosen.iter().map(|&i| (&versions[i], &attention[i])),
+    ))
+}
+
+/// The mean attention mass on the fact per block and head over `rows` (a version and its
+/// last-token attention captures, one per block), and its overall mean.
+fn mean_attention_to_fact<'a>(
+    name: &str,
+    n_layers: usize,
+    n_heads: usize,
+    rows: impl Iterator<Item = (&'a OversightVersions, &'a Vec<Capture>)>,
+) -> AttentionToFact {
+    let mut sums = vec![vec![0.0f64; n_heads]; n_layers];
+    let mut count = 0usize;
+    for (version, captures) in rows {
+        count += 1;
+        for (layer, capture) in captures.iter().enumerate().take(n_layers) {
+            let per_head = capture.attention_mass_on(&version.fact);
+            for (slot, on_fact) in sums[layer].iter_mut().zip(per_head) {
+                *slot += on_fact;
             }
         }
     }
-    let count = chosen.len() as f64;
+    let count = count.max(1) as f64;
     let per_layer_head: Vec<Vec<f64>> = sums
         .into_iter()
         .map(|heads| heads.into_iter().map(|s| s / count).collect())
         .collect();
-    Ok(AttentionToFact {
-        model: family_model.name.to_owned(),
+    AttentionToFact {
+        model: name.to_owned(),
         score: mean(per_layer_head.iter().flatten().copied()),
         per_layer_head,
-    })
+    }
 }
 
 /// S6c for one model.

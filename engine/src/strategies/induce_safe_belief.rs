@@ -10,14 +10,14 @@
 use serde::{Deserialize, Serialize};
 
 use super::activations::{
-    CuratedPrompt, FamilyModel, OversightVersions, at_depth, check_family, curated_subsample,
-    l2_norm, oversight_directions, subsample,
+    CuratedCaches, CuratedPrompt, FamilyModel, OversightVersions, at_depth, check_family,
+    curated_subsample, l2_norm, oversight_directions, subsample,
 };
 use super::magnitude_rule::{
     MagnitudeChoice, PAPER_ANSWER_MASS, check_sweep, largest_keeping_answers,
 };
 use crate::EngineError;
-use crate::model::{Edit, HookPoint, PoserGpt, PromptCache};
+use crate::model::{Edit, HookPoint, PoserGpt};
 
 /// S1's settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -101,6 +101,7 @@ pub async fn safe_belief_sweep(
     model: &PoserGpt,
     direction: &[f32],
     curated: &[CuratedPrompt],
+    caches: &CuratedCaches,
     config: &InduceSafeBeliefConfig,
 ) -> Result<SafeBeliefCurves, EngineError> {
     check_sweep(&config.multipliers)?;
@@ -120,7 +121,7 @@ pub async fn safe_belief_sweep(
     let mut answer_mass = vec![0.0f64; edits.len()];
     for &i in &chosen {
         let prompt = &curated[i];
-        let cache = PromptCache::new(model, &prompt.tokens)?;
+        let cache = caches.get(model, curated, i)?;
         let outputs = cache.run_edits(model, config.hook, &edits, &[]).await?;
         for (e, output) in outputs.iter().enumerate() {
             misaligned[e] += prompt.misaligned().p(&output.p);
@@ -161,7 +162,14 @@ pub async fn induce_safe_belief(
         let directions =
             oversight_directions(family_model.model, &versions, &[config.hook]).await?;
         let direction = directions.into_iter().next().unwrap_or_default();
-        let curves = safe_belief_sweep(family_model.model, &direction, curated, config).await?;
+        let curves = safe_belief_sweep(
+            family_model.model,
+            &direction,
+            curated,
+            &CuratedCaches::default(),
+            config,
+        )
+        .await?;
         swept.push((l2_norm(&direction), curves));
     }
     let masses: Vec<Vec<f64>> = swept

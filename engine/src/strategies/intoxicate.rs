@@ -11,14 +11,14 @@ use poser_corpus::rng::derive_seed;
 use serde::{Deserialize, Serialize};
 
 use super::activations::{
-    CuratedPrompt, FamilyModel, OversightVersions, at_depth, check_family, curated_subsample,
-    l2_norm, oversight_directions, subsample,
+    CuratedCaches, CuratedPrompt, FamilyModel, OversightVersions, at_depth, check_family,
+    curated_subsample, l2_norm, oversight_directions, subsample,
 };
 use super::magnitude_rule::{
     MagnitudeChoice, PAPER_ANSWER_MASS, check_sweep, largest_keeping_answers,
 };
 use crate::EngineError;
-use crate::model::{Edit, HookPoint, NoiseDistribution, PoserGpt, PromptCache};
+use crate::model::{Edit, HookPoint, NoiseDistribution, PoserGpt};
 
 /// S2's settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -102,6 +102,7 @@ pub async fn intoxicate_sweep(
     model: &PoserGpt,
     reference_norm: f64,
     curated: &[CuratedPrompt],
+    caches: &CuratedCaches,
     config: &IntoxicateConfig,
 ) -> Result<(Vec<f64>, Vec<f64>), EngineError> {
     check_sweep(&config.magnitudes)?;
@@ -132,7 +133,7 @@ pub async fn intoxicate_sweep(
                 });
             }
         }
-        let cache = PromptCache::new(model, &prompt.tokens)?;
+        let cache = caches.get(model, curated, i)?;
         let outputs = cache.run_edits(model, config.hook, &edits, &[]).await?;
         for (e, output) in outputs.iter().enumerate() {
             let (step, weight) = if e == 0 {
@@ -172,8 +173,14 @@ pub async fn intoxicate(
         let directions =
             oversight_directions(family_model.model, &versions, &[config.hook]).await?;
         let reference_norm = directions.first().map_or(0.0, |d| l2_norm(d));
-        let (misaligned, mass) =
-            intoxicate_sweep(family_model.model, reference_norm, curated, config).await?;
+        let (misaligned, mass) = intoxicate_sweep(
+            family_model.model,
+            reference_norm,
+            curated,
+            &CuratedCaches::default(),
+            config,
+        )
+        .await?;
         swept.push((reference_norm, misaligned, mass));
     }
     let masses: Vec<Vec<f64>> = swept.iter().map(|(_, _, m)| m[1..].to_vec()).collect();
