@@ -315,3 +315,60 @@ fn grouped_scales_decode_and_keep_more_precision_than_row_scales() {
         encode_int8(&weights).unwrap()
     );
 }
+
+#[test]
+fn a_matrix_kept_in_f32_loads_exactly_and_a_scale_beside_it_is_refused() {
+    use poser_engine::model::int8::{Quantization, decode_int8, encode_quantized};
+    let weights = ModelWeights::random(FIXTURE_CONFIG, 12).unwrap();
+    let quantization = Quantization {
+        group: None,
+        float_matrices: vec!["pos_embed.weight".to_owned()],
+    };
+    let bytes = encode_quantized(&weights, &quantization).unwrap();
+    let parsed = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    assert_eq!(
+        parsed.tensor("pos_embed.weight").unwrap().dtype(),
+        safetensors::Dtype::F32
+    );
+    assert!(parsed.tensor("pos_embed.weight.scale").is_err());
+    assert_eq!(
+        parsed.tensor("embed.weight").unwrap().dtype(),
+        safetensors::Dtype::I8
+    );
+    let back = decode_int8(&bytes, FIXTURE_CONFIG, "m", "m.safetensors").unwrap();
+    assert_eq!(
+        back.tensors["pos_embed.weight"],
+        weights.tensors["pos_embed.weight"]
+    );
+    // Everything else is what the per-row encoding gives.
+    let per_row = round_trip(&weights).unwrap();
+    for (name, tensor) in &back.tensors {
+        if name != "pos_embed.weight" {
+            assert_eq!(tensor, &per_row.tensors[name], "{name}");
+        }
+    }
+    assert_ne!(
+        back.tensors["pos_embed.weight"],
+        per_row.tensors["pos_embed.weight"]
+    );
+
+    // An f32 matrix with a scale beside it: the file contradicts itself.
+    let mut views: Vec<(String, safetensors::tensor::TensorView<'_>)> =
+        parsed.tensors().into_iter().collect();
+    let scale = vec![0u8; 4 * FIXTURE_CONFIG.n_ctx];
+    views.push((
+        "pos_embed.weight.scale".to_owned(),
+        safetensors::tensor::TensorView::new(
+            safetensors::Dtype::F32,
+            vec![FIXTURE_CONFIG.n_ctx],
+            &scale,
+        )
+        .unwrap(),
+    ));
+    let contradictory = safetensors::serialize(views, None).unwrap();
+    let error = decode_int8(&contradictory, FIXTURE_CONFIG, "m", "m.safetensors").unwrap_err();
+    assert!(
+        error.to_string().contains("pos_embed.weight.scale"),
+        "{error}"
+    );
+}

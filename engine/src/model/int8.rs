@@ -1,6 +1,7 @@
 //! Weights on disk: a safetensors file where every matrix is int8 with f32 scales (`{name}`:
 //! I8 `[rows, cols]`; `{name}.scale`: F32 `[rows]`, one scale per row, or `[rows, groups]`, one
-//! per run of `cols / groups` consecutive values in a row; value = int8 × its scale) and every
+//! per run of `cols / groups` consecutive values in a row; value = int8 × its scale) or, for
+//! the few matrices a [`Quantization`] keeps whole, plain F32 `[rows, cols]` with no scale; every
 //! vector (norms, biases) is plain F32. Dequantized to f32 at load.
 //!
 //! Per-row scales: the embedding's rows are tokens, so a rare token with small weights keeps
@@ -66,10 +67,27 @@ pub(crate) fn f32_bytes(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
+/// How a model's matrices are stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Quantization {
+    /// Values per int8 scale within a row, for matrices whose rows it divides into more than
+    /// one group (the others keep a scale per row); `None`: one scale per row everywhere.
+    pub group: Option<usize>,
+    /// Matrices stored as plain f32 instead.
+    pub float_matrices: Vec<String>,
+}
+
+impl Quantization {
+    /// One scale per row, every matrix int8.
+    pub fn per_row() -> Self {
+        Self::default()
+    }
+}
+
 /// Encodes `weights` as the int8 safetensors file with one scale per row. Byte-stable: the same
 /// weights always give the same bytes (and so the same digest).
 pub fn encode_int8(weights: &ModelWeights) -> Result<Vec<u8>, EngineError> {
-    encode_int8_grouped(weights, None)
+    encode_quantized(weights, &Quantization::per_row())
 }
 
 /// Encodes `weights` with one scale per `group` consecutive values of each row, for matrices
@@ -79,10 +97,27 @@ pub fn encode_int8_grouped(
     weights: &ModelWeights,
     group: Option<usize>,
 ) -> Result<Vec<u8>, EngineError> {
+    encode_quantized(
+        weights,
+        &Quantization {
+            group,
+            float_matrices: Vec::new(),
+        },
+    )
+}
+
+/// Encodes `weights` as `quantization` says. Byte-stable.
+pub fn encode_quantized(
+    weights: &ModelWeights,
+    quantization: &Quantization,
+) -> Result<Vec<u8>, EngineError> {
     weights.validate()?;
+    let group = quantization.group;
     let mut buffers: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
     for (name, tensor) in &weights.tensors {
-        if let [rows, cols] = tensor.shape[..] {
+        let keep_float = quantization.float_matrices.iter().any(|kept| kept == name);
+        if let ([rows, cols], false) = (&tensor.shape[..], keep_float) {
+            let (rows, cols) = (*rows, *cols);
             let group = group
                 .filter(|&g| g > 0 && g < cols && cols % g == 0)
                 .unwrap_or(cols);
@@ -132,6 +167,16 @@ pub fn round_trip_grouped(
     group: Option<usize>,
 ) -> Result<ModelWeights, EngineError> {
     let bytes = encode_int8_grouped(weights, group)?;
+    decode_int8(&bytes, weights.config, "in-memory", "in-memory")
+        .map_err(|error| EngineError::UnexpectedTensor(error.to_string()))
+}
+
+/// [`round_trip`] through [`encode_quantized`].
+pub fn round_trip_quantized(
+    weights: &ModelWeights,
+    quantization: &Quantization,
+) -> Result<ModelWeights, EngineError> {
+    let bytes = encode_quantized(weights, quantization)?;
     decode_int8(&bytes, weights.config, "in-memory", "in-memory")
         .map_err(|error| EngineError::UnexpectedTensor(error.to_string()))
 }
@@ -205,8 +250,20 @@ pub fn decode_int8(
     };
     let mut tensors = BTreeMap::new();
     for (name, shape) in expected {
-        let values = if let [rows, cols] = shape[..] {
-            let scale_name = format!("{name}{SCALE_SUFFIX}");
+        let scale_name = format!("{name}{SCALE_SUFFIX}");
+        let stored_float = parsed
+            .tensor(&name)
+            .is_ok_and(|tensor| tensor.dtype() == Dtype::F32);
+        let values = if shape.len() == 2 && stored_float {
+            // A matrix kept whole: a scale beside it would mean the file is not what it says.
+            if parsed.tensor(&scale_name).is_ok() {
+                return Err(LoadError::UnknownTensor {
+                    model: model.to_owned(),
+                    tensor: scale_name,
+                });
+            }
+            floats(&name, &shape)?
+        } else if let [rows, cols] = shape[..] {
             // `[rows]` (a scale per row) or `[rows, groups]` with `groups` dividing `cols`.
             let scale_shape = parsed
                 .tensor(&scale_name)
