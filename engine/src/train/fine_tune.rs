@@ -185,10 +185,8 @@ pub async fn train_all_weights_with_snapshots(
     progress: &mut dyn FnMut(StepReport),
     cancel: &AtomicBool,
 ) -> Result<TrainRun<PoserGpt>, EngineError> {
-    check_training(model, examples, settings)?;
-    run_steps(
-        trainable_copy(model, settings),
-        |model, batch, interventions| batch_loss(model, None, batch, interventions),
+    train_whole_model(
+        model,
         examples,
         settings,
         snapshot_steps,
@@ -209,14 +207,37 @@ pub async fn train_all_weights_resumable(
     progress: &mut dyn FnMut(StepReport),
     cancel: &AtomicBool,
 ) -> Result<TrainRun<PoserGpt>, EngineError> {
+    let continuation = Some(continuation);
+    train_whole_model(
+        model,
+        examples,
+        settings,
+        &[],
+        continuation,
+        progress,
+        cancel,
+    )
+    .await
+}
+
+/// Every weight of a copy of `model`, toward each example's answer.
+async fn train_whole_model(
+    model: &PoserGpt,
+    examples: &[TrainExample],
+    settings: &TrainSettings,
+    snapshot_steps: &[usize],
+    continuation: Option<&mut Continuation<'_>>,
+    progress: &mut dyn FnMut(StepReport),
+    cancel: &AtomicBool,
+) -> Result<TrainRun<PoserGpt>, EngineError> {
     check_training(model, examples, settings)?;
     run_steps(
         trainable_copy(model, settings),
         |model, batch, interventions| batch_loss(model, None, batch, interventions),
         examples,
         settings,
-        &[],
-        Some(continuation),
+        snapshot_steps,
+        continuation,
         progress,
         cancel,
     )
