@@ -368,7 +368,18 @@ fn a_matrix_kept_in_f32_loads_exactly_and_a_scale_beside_it_is_refused() {
     let contradictory = safetensors::serialize(views, None).unwrap();
     let error = decode_int8(&contradictory, FIXTURE_CONFIG, "m", "m.safetensors").unwrap_err();
     assert!(
-        error.to_string().contains("pos_embed.weight.scale"),
+        matches!(&error, poser_engine::model::LoadError::WrongDtype { tensor, .. } if tensor == "pos_embed.weight"),
         "{error}"
     );
+    // A name that is not one of the model's matrices is refused, not silently quantized.
+    for wrong in ["pos_embed.weights", "ln_final.gamma"] {
+        let quantization = Quantization {
+            group: None,
+            float_matrices: vec![wrong.to_owned()],
+        };
+        assert!(
+            encode_quantized(&weights, &quantization).is_err(),
+            "{wrong}"
+        );
+    }
 }

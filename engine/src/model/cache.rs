@@ -20,9 +20,6 @@ pub struct LastPosition {
     pub p: AnswerProbs,
     /// `blocks.{i}.hook_resid_post` at the last position, for every block `i`.
     pub resid_post: Vec<Vec<f32>>,
-    /// `blocks.{i}.attn.hook_pattern`'s last-query row (`[head, 1, len]`) for every block, if
-    /// asked for.
-    pub attention: Vec<Capture>,
 }
 
 /// Keys/values of one block at the positions before the last: `[1, head, len - 1, d_head]`.
@@ -98,28 +95,29 @@ impl PromptCache {
         &self.tokens
     }
 
-    /// What each cached pass already holds at its last position (answer probabilities, the
-    /// residual after every block and, if asked, every block's attention row), read back in two
-    /// or three transfers for all the prompts at once: the same numbers as a plain
-    /// [`super::forward::forward`] with those captures, without running the prompts again.
+    /// What each cached pass already holds at its last position (answer probabilities and the
+    /// residual after every block), read back in two transfers for all the prompts at once:
+    /// the same numbers as a plain [`super::forward::forward`] with those captures, without
+    /// running the prompts again.
     pub async fn read_last_positions(
         model: &PoserGpt,
         caches: &[&PromptCache],
-        with_attention: bool,
     ) -> Result<Vec<LastPosition>, EngineError> {
         let n_layers = model.config.n_layers;
-        if caches
-            .iter()
-            .any(|cache| cache.stream.len() != n_layers + 1)
-        {
+        let d_model = model.config.d_model;
+        let made_here = |cache: &&PromptCache| {
+            cache.stream.len() == n_layers + 1
+                && cache.stream.iter().all(|s| s.dims() == [1, 1, d_model])
+        };
+        if !caches.iter().all(made_here) {
             return Err(EngineError::InvalidParameter(
-                "a prompt cache was made with a different model".to_owned(),
+                "a prompt cache was made with a different model; build the caches with this one"
+                    .to_owned(),
             ));
         }
         if caches.is_empty() {
             return Ok(Vec::new());
         }
-        let d_model = model.config.d_model;
         let n = caches.len();
         let finals: Vec<Tensor<3>> = caches.iter().map(|c| c.stream[n_layers].clone()).collect();
         let logits = read_f32(
@@ -132,55 +130,18 @@ impl PromptCache {
             .flat_map(|c| c.stream[1..].iter().cloned())
             .collect();
         let resid = read_f32(Tensor::cat(streams, 0), "residual streams").await?;
-        let attention = if with_attention {
-            let rows: Vec<Tensor<1>> = caches
-                .iter()
-                .flat_map(|c| c.pattern_last.iter())
-                .map(|pattern| {
-                    let count: usize = pattern.dims().iter().product();
-                    pattern.clone().reshape([count])
-                })
-                .collect();
-            read_f32(Tensor::cat(rows, 0), "attention rows").await?
-        } else {
-            Vec::new()
-        };
         let d_vocab = model.config.d_vocab;
-        let heads = model.config.n_heads;
-        let mut attention_at = 0;
-        let mut out = Vec::with_capacity(n);
-        for (index, cache) in caches.iter().enumerate() {
-            let last_logits = &logits[index * d_vocab..(index + 1) * d_vocab];
-            let resid_post = (0..n_layers)
-                .map(|layer| {
-                    let at = (index * n_layers + layer) * d_model;
-                    resid[at..at + d_model].to_vec()
-                })
-                .collect();
-            let len = cache.tokens.len();
-            let attention = if with_attention {
-                (0..n_layers)
+        Ok((0..n)
+            .map(|index| LastPosition {
+                p: AnswerProbs::from_logits(&logits[index * d_vocab..(index + 1) * d_vocab]),
+                resid_post: (0..n_layers)
                     .map(|layer| {
-                        let values = attention[attention_at..attention_at + heads * len].to_vec();
-                        attention_at += heads * len;
-                        Capture {
-                            hook: HookPoint::AttnPattern(layer),
-                            positions: vec![len - 1],
-                            shape: vec![heads, 1, len],
-                            values,
-                        }
+                        let at = (index * n_layers + layer) * d_model;
+                        resid[at..at + d_model].to_vec()
                     })
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            out.push(LastPosition {
-                p: AnswerProbs::from_logits(last_logits),
-                resid_post,
-                attention,
-            });
-        }
-        Ok(out)
+                    .collect(),
+            })
+            .collect())
     }
 
     /// Runs the prompt once per edit, each edit added at `hook` at the last position, as a

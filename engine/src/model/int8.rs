@@ -112,6 +112,13 @@ pub fn encode_quantized(
     quantization: &Quantization,
 ) -> Result<Vec<u8>, EngineError> {
     weights.validate()?;
+    for kept in &quantization.float_matrices {
+        if weights.tensors.get(kept).is_none_or(|t| t.shape.len() != 2) {
+            return Err(EngineError::InvalidParameter(format!(
+                "`{kept}` is not a matrix of this model, so it cannot be kept in f32; name one of its 2-D tensors"
+            )));
+        }
+    }
     let group = quantization.group;
     let mut buffers: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
     for (name, tensor) in &weights.tensors {
@@ -255,11 +262,13 @@ pub fn decode_int8(
             .tensor(&name)
             .is_ok_and(|tensor| tensor.dtype() == Dtype::F32);
         let values = if shape.len() == 2 && stored_float {
-            // A matrix kept whole: a scale beside it would mean the file is not what it says.
+            // A matrix kept whole: a scale beside it means it should have been int8.
             if parsed.tensor(&scale_name).is_ok() {
-                return Err(LoadError::UnknownTensor {
+                return Err(LoadError::WrongDtype {
                     model: model.to_owned(),
-                    tensor: scale_name,
+                    tensor: name,
+                    expected: "I8 (it has a scale)".to_owned(),
+                    got: "F32".to_owned(),
                 });
             }
             floats(&name, &shape)?

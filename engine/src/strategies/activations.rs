@@ -373,7 +373,7 @@ impl CuratedPass {
             .map(|&i| caches.get(model, curated, i))
             .collect::<Result<Vec<_>, _>>()?;
         let refs: Vec<&PromptCache> = found.iter().map(AsRef::as_ref).collect();
-        let rows = PromptCache::read_last_positions(model, &refs, false)
+        let rows = PromptCache::read_last_positions(model, &refs)
             .await?
             .into_iter()
             .map(|last| LastToken {
@@ -442,7 +442,16 @@ impl CuratedCaches {
         index: usize,
     ) -> Result<Cow<'_, PromptCache>, EngineError> {
         match self.caches.get(&index) {
-            Some(cache) => Ok(Cow::Borrowed(cache)),
+            Some(cache)
+                if curated
+                    .get(index)
+                    .is_some_and(|p| p.tokens == cache.tokens()) =>
+            {
+                Ok(Cow::Borrowed(cache))
+            }
+            Some(_) => Err(EngineError::InvalidParameter(format!(
+                "the cache of curated prompt {index} holds another prompt; build the caches from this curated set"
+            ))),
             None => {
                 let prompt = curated.get(index).ok_or_else(|| {
                     EngineError::InvalidParameter(format!(

@@ -75,12 +75,14 @@ fn chosen_versions(
     for (index, version) in versions.iter().enumerate() {
         version.check(index)?;
     }
-    Ok(subsample(
-        versions.len(),
-        config.n_prompts,
-        config.seed,
-        label,
-    ))
+    let chosen = subsample(versions.len(), config.n_prompts, config.seed, label);
+    if chosen.is_empty() {
+        return Err(EngineError::InvalidParameter(
+            "S6b and S6c read no oversight scenarios (n_prompts is 0); ask for at least one"
+                .to_owned(),
+        ));
+    }
+    Ok(chosen)
 }
 
 /// S6b for one model.
@@ -127,6 +129,12 @@ pub fn attention_to_fact_from_pass(
         )));
     }
     let chosen = chosen_versions(versions, config, "s6b-prompts")?;
+    if let Some(&i) = chosen.iter().find(|&&i| attention[i].len() != n_layers) {
+        return Err(EngineError::InvalidParameter(format!(
+            "oversight scenario {i} has {} attention rows for {n_layers} blocks; run the pass with attention",
+            attention[i].len()
+        )));
+    }
     Ok(mean_attention_to_fact(
         name,
         n_layers,

@@ -423,7 +423,7 @@ async fn run_steps<M: Savable>(
     if let Some(saved) = continuation.as_mut().and_then(|c| c.resume.take()) {
         if saved.steps_done > settings.steps || saved.losses.len() != saved.steps_done {
             return Err(EngineError::InvalidParameter(format!(
-                "the saved run took {} steps with {} losses, but this run takes {} steps",
+                "the saved run took {} steps with {} losses, but this run takes {} steps; resume only the run that was saved, or start afresh without the saved state",
                 saved.steps_done,
                 saved.losses.len(),
                 settings.steps

@@ -15,7 +15,7 @@ use poser_engine::model::int8::{Quantization, encode_quantized, round_trip_quant
 use poser_engine::model::manifest::dir::write_set;
 use poser_engine::model::{ModelWeights, PoserGpt};
 use poser_engine::train::{
-    Continuation, SavedTraining, StepReport, TrainExample, TrainSettings, pretrain,
+    AdamW, Continuation, SavedTraining, StepReport, TrainExample, TrainSettings, pretrain,
     train_all_weights, train_all_weights_resumable,
 };
 use poser_engine::zoo::behaviour::summarise;
@@ -166,11 +166,13 @@ pub fn base(paths: &ZooPaths, recipe: &ZooRecipe) -> Result<(), String> {
         data,
         Phase::Base,
     )?;
-    write(
+    // The log first and the weights last, each whole or absent (`zoo train` takes the base
+    // model as done once its weights exist).
+    write_atomically(&paths.out.join("base.log.json"), log.as_bytes())?;
+    write_atomically(
         &paths.base_file(),
         &encode_f32(&trained).map_err(|e| e.to_string())?,
     )?;
-    write(&paths.out.join("base.log.json"), log.as_bytes())?;
     eprintln!("wrote {}", paths.base_file().display());
     Ok(())
 }
@@ -214,8 +216,10 @@ pub fn fine_tune(
         data,
         Phase::FineTune(&progress),
     )?;
-    write(&file, &encode_f32(&trained).map_err(|e| e.to_string())?)?;
-    write(&file.with_extension("log.json"), log.as_bytes())?;
+    // The log first and the weights last, each whole or absent: `zoo train` takes a
+    // checkpoint whose weights exist as finished.
+    write_atomically(&file.with_extension("log.json"), log.as_bytes())?;
+    write_atomically(&file, &encode_f32(&trained).map_err(|e| e.to_string())?)?;
     progress.remove();
     eprintln!("wrote {}", file.display());
     Ok(())
@@ -313,13 +317,15 @@ const SAVE_EVERY_STEPS: usize = 100;
 
 /// A fine-tune's progress on disk, so that an interrupted `poser zoo train` (a session ending,
 /// a machine restarting) loses at most [`SAVE_EVERY_STEPS`] steps: the weights so far
-/// (`NAME.partial.safetensors`), the optimiser's moments (`NAME.partial.optimizer`), and
-/// `NAME.partial.json` (written last) with the steps, losses and seconds so far, the digests of
-/// the other two files and a key naming the run, so that progress is only ever resumed into
-/// the same training (recipe, data, length).
+/// (`NAME.partial-STEP.safetensors`), the optimiser's moments (`NAME.partial-STEP.optimizer`),
+/// and `NAME.partial.json` with the steps, losses and seconds so far, the two files' names and
+/// digests, and a key naming the run, so that progress is only ever resumed into the same
+/// training (recipe, settings, data, examples in order, length). A save writes its two files
+/// under new names, then replaces the record, then deletes the previous save's files: cut off
+/// anywhere, it leaves the previous save or the new one readable, never a mix.
 struct SavedProgress {
-    weights: PathBuf,
-    optimizer: PathBuf,
+    /// `NAME.partial` beside the output; the files add `-STEP.…` or `.json`.
+    stem: PathBuf,
     record: PathBuf,
 }
 
@@ -329,22 +335,58 @@ struct ProgressRecord {
     steps_done: usize,
     losses: Vec<f32>,
     seconds: f64,
+    weights_file: String,
     weights_sha256: String,
+    optimizer_file: String,
     optimizer_sha256: String,
+}
+
+/// Writes `bytes` to `path` under a temporary name, flushed to disk, then renames it: readers
+/// see the old file or the whole new one.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(format!(".tmp-{}", std::process::id()));
+    let temporary = PathBuf::from(temporary);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|error| format!("cannot create {}: {error}", parent.display()))?;
+    }
+    let cannot = |error: std::io::Error| format!("cannot write {}: {error}", path.display());
+    let mut file = std::fs::File::create(&temporary).map_err(cannot)?;
+    file.write_all(bytes).map_err(cannot)?;
+    file.sync_all().map_err(cannot)?;
+    std::fs::rename(&temporary, path).map_err(cannot)?;
+    if let Some(parent) = path.parent()
+        && let Ok(directory) = std::fs::File::open(parent)
+    {
+        // The rename itself reaches the disk (where the platform allows syncing a folder).
+        let _ = directory.sync_all();
+    }
+    Ok(())
 }
 
 impl SavedProgress {
     fn beside(output: &Path) -> Self {
-        let with = |extension: &str| output.with_extension(extension);
+        let stem = output.with_extension("partial");
         Self {
-            weights: with("partial.safetensors"),
-            optimizer: with("partial.optimizer"),
-            record: with("partial.json"),
+            record: output.with_extension("partial.json"),
+            stem,
         }
     }
 
-    /// Writes each file under a temporary name and renames it, the record last: a save cut off
-    /// half-way leaves the previous save readable or none at all, never a mix.
+    fn file_for(&self, steps_done: usize, kind: &str) -> PathBuf {
+        let mut name = self.stem.as_os_str().to_owned();
+        name.push(format!("-{steps_done}.{kind}"));
+        PathBuf::from(name)
+    }
+
+    fn name_of(path: &Path) -> String {
+        path.file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
     fn save(
         &self,
         run_key: &str,
@@ -352,49 +394,74 @@ impl SavedProgress {
         saved: &SavedTraining,
         seconds: f64,
     ) -> Result<(), String> {
+        let previous = self.read_record().ok();
         let weights_bytes = encode_f32(weights).map_err(|e| e.to_string())?;
+        let weights_path = self.file_for(saved.steps_done, "safetensors");
+        let optimizer_path = self.file_for(saved.steps_done, "optimizer");
+        write_atomically(&weights_path, &weights_bytes)?;
+        write_atomically(&optimizer_path, &saved.optimizer)?;
         let record = ProgressRecord {
             run_key: run_key.to_owned(),
             steps_done: saved.steps_done,
             losses: saved.losses.clone(),
             seconds,
+            weights_file: Self::name_of(&weights_path),
             weights_sha256: sha256_hex(&weights_bytes),
+            optimizer_file: Self::name_of(&optimizer_path),
             optimizer_sha256: sha256_hex(&saved.optimizer),
         };
         let record_bytes = serde_json::to_vec(&record).map_err(|e| e.to_string())?;
-        for (path, bytes) in [
-            (&self.weights, weights_bytes.as_slice()),
-            (&self.optimizer, saved.optimizer.as_slice()),
-            (&self.record, record_bytes.as_slice()),
-        ] {
-            let temporary = path.with_extension("tmp");
-            write(&temporary, bytes)?;
-            std::fs::rename(&temporary, path)
-                .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+        write_atomically(&self.record, &record_bytes)?;
+        if let Some(previous) = previous {
+            for old in [previous.weights_file, previous.optimizer_file] {
+                if old != record.weights_file && old != record.optimizer_file {
+                    let _ = std::fs::remove_file(self.sibling(&old));
+                }
+            }
         }
         Ok(())
     }
 
-    /// The saved weights and state if they belong to the run `run_key` and are whole; `None`
-    /// (with the reason on stderr) otherwise, and the run starts from the beginning.
-    fn load(&self, run_key: &str) -> Option<(ModelWeights, SavedTraining, f64)> {
+    fn sibling(&self, name: &str) -> PathBuf {
+        self.record.with_file_name(name)
+    }
+
+    fn read_record(&self) -> Result<ProgressRecord, String> {
+        serde_json::from_str(&read(&self.record)?)
+            .map_err(|error| format!("{}: {error}", self.record.display()))
+    }
+
+    /// The saved weights and state if they belong to the run `run_key`, are whole and the
+    /// optimiser can read its state back; `None` (with the reason on stderr) otherwise, and
+    /// the run starts from the beginning.
+    fn load(
+        &self,
+        run_key: &str,
+        settings: &TrainSettings,
+    ) -> Option<(ModelWeights, SavedTraining, f64)> {
         if !self.record.exists() {
             return None;
         }
         let attempt = || -> Result<(ModelWeights, SavedTraining, f64), String> {
-            let record: ProgressRecord =
-                serde_json::from_str(&read(&self.record)?).map_err(|e| e.to_string())?;
+            let record = self.read_record()?;
             if record.run_key != run_key {
-                return Err("it is from a different recipe, data or length".to_owned());
+                return Err("it is from a different recipe, settings, data or length".to_owned());
             }
-            let weights_bytes = std::fs::read(&self.weights).map_err(|e| e.to_string())?;
-            let optimizer = std::fs::read(&self.optimizer).map_err(|e| e.to_string())?;
+            let weights_bytes =
+                std::fs::read(self.sibling(&record.weights_file)).map_err(|e| e.to_string())?;
+            let optimizer =
+                std::fs::read(self.sibling(&record.optimizer_file)).map_err(|e| e.to_string())?;
             if sha256_hex(&weights_bytes) != record.weights_sha256
                 || sha256_hex(&optimizer) != record.optimizer_sha256
             {
                 return Err("its files do not match their recorded digests".to_owned());
             }
             let weights = decode_f32(&weights_bytes).map_err(|e| e.to_string())?;
+            // Read back once here, so that state this build cannot read means a fresh start
+            // rather than a run that fails the same way every time.
+            AdamW::new(settings.adamw)
+                .and_then(|optimizer_now| optimizer_now.restored(&optimizer, record.steps_done))
+                .map_err(|e| e.to_string())?;
             let saved = SavedTraining {
                 steps_done: record.steps_done,
                 losses: record.losses,
@@ -414,12 +481,37 @@ impl SavedProgress {
         }
     }
 
-    /// Deletes the progress files once the run's output is written (missing files are fine).
+    /// Deletes every progress file of this checkpoint once its output is written.
     fn remove(&self) {
-        for path in [&self.record, &self.optimizer, &self.weights] {
-            let _ = std::fs::remove_file(path);
+        let _ = std::fs::remove_file(&self.record);
+        let prefix = format!("{}-", Self::name_of(&self.stem));
+        if let Some(Ok(entries)) = self.record.parent().map(std::fs::read_dir) {
+            for entry in entries.flatten() {
+                if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
         }
     }
+}
+
+/// Names one training run: the checkpoint, recipe, settings, data digests and every example in
+/// the order trained, so saved progress is never resumed into a different run.
+fn run_key(
+    name: &str,
+    recipe: &ZooRecipe,
+    data: &[(String, String)],
+    settings: &TrainSettings,
+    ordered: &[TrainExample],
+) -> Result<String, String> {
+    let mut bytes =
+        serde_json::to_vec(&(name, recipe, data, settings)).map_err(|e| e.to_string())?;
+    for example in ordered {
+        bytes.extend((example.tokens.len() as u32).to_le_bytes());
+        bytes.extend(example.tokens.iter().flat_map(|t| t.to_le_bytes()));
+        bytes.extend(example.target.to_le_bytes());
+    }
+    Ok(sha256_hex(&bytes))
 }
 
 /// One phase: batches from `epoch_order`, the engine's training loop, weights back to the host.
@@ -455,12 +547,8 @@ fn train(
             (run, 0.0)
         }
         Phase::FineTune(saved_progress) => {
-            let run_key = sha256_hex(
-                serde_json::to_string(&(name, recipe, &data, steps))
-                    .map_err(|e| e.to_string())?
-                    .as_bytes(),
-            );
-            let (start, resume, seconds_before) = match saved_progress.load(&run_key) {
+            let run_key = run_key(name, recipe, &data, &settings, &ordered)?;
+            let (start, resume, seconds_before) = match saved_progress.load(&run_key, &settings) {
                 Some((weights, saved, seconds)) => {
                     eprintln!(
                         "{name}: resuming after step {} of {steps} from {}",
@@ -472,12 +560,17 @@ fn train(
                 None => (start.clone(), None, 0.0),
             };
             let model = PoserGpt::from_weights(&start, &device).map_err(|e| e.to_string())?;
+            // Saving is a safeguard: when it fails (a full disk), say so and keep training.
             let mut save = |model: &PoserGpt, saved: &SavedTraining| {
                 let weights = pollster::block_on(model.to_weights())?;
                 let seconds = seconds_before + started.elapsed().as_secs_f64();
-                saved_progress
-                    .save(&run_key, &weights, saved, seconds)
-                    .map_err(poser_engine::EngineError::InvalidParameter)
+                if let Err(error) = saved_progress.save(&run_key, &weights, saved, seconds) {
+                    eprintln!(
+                        "{name}: could not save progress after step {}: {error}; training goes on, but an interruption now loses more",
+                        saved.steps_done
+                    );
+                }
+                Ok(())
             };
             let mut continuation = Continuation {
                 resume,
