@@ -77,6 +77,10 @@ pub struct TrainingSummary {
     pub epoch_mean_losses: Vec<f32>,
     /// SHA-256 of the partition file it was trained on.
     pub partition_sha256: String,
+    /// SHA-256 of the base model file it started from (absent on cards shipped before it was
+    /// recorded): a base retrained on another machine can be checked against it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_sha256: Option<String>,
 }
 
 /// A seeded subsample of the held-out prompts and the shipped model's answers on it: what CI

@@ -12,7 +12,7 @@ use poser_engine::backend::cpu_device;
 use poser_engine::model::ModelEntry;
 use poser_engine::model::float_file::{decode_f32, encode_f32};
 use poser_engine::model::int8::{Quantization, encode_quantized, round_trip_quantized};
-use poser_engine::model::manifest::dir::write_set;
+use poser_engine::model::manifest::dir::{read_manifest, write_set};
 use poser_engine::model::{ModelWeights, PoserGpt};
 use poser_engine::train::{
     AdamW, Continuation, SavedTraining, StepReport, TrainExample, TrainSettings, pretrain,
@@ -856,17 +856,22 @@ fn training_summary(log_path: &Path) -> Result<TrainingSummary, String> {
         .map(|chunk| chunk.iter().sum::<f32>() / chunk.len() as f32)
         .collect();
     let partition_sha256 = log["data"][0][1].as_str().unwrap_or_default().to_owned();
+    let base_sha256 = log["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|entry| entry[0].as_str() == Some("base.safetensors"))
+        .and_then(|entry| entry[1].as_str())
+        .map(str::to_owned);
     Ok(TrainingSummary {
         steps: log["steps"].as_u64().unwrap_or(0) as usize,
         seconds: log["seconds"].as_f64().unwrap_or(0.0),
         epoch_mean_losses,
         partition_sha256,
+        base_sha256,
     })
 }
 
-/// Quantizes every trained checkpoint (or `only` those), measures what ships (int8) on held-out
-/// data and against the float weights, and writes the int8 files, the manifest with each
-/// model's card, the tokenizer and the zoo card `ZOO.md` into `public`.
 /// Values per int8 scale within a row of each shipped matrix (`poser zoo ship
 /// --quantization-group`; 0 means one scale per row). Per row: on genie-0 and
 /// reward_maximizer-0, groups of 16 or 32 did not lower the largest |ΔP(A)| on the test split
@@ -895,6 +900,14 @@ fn zoo_quantization(group: Option<usize>) -> Quantization {
     }
 }
 
+/// Quantizes every checkpoint trained here (or `only` those), measures what ships (int8) on
+/// held-out data and against the float weights, and writes the int8 files, the manifest with
+/// each model's card, the tokenizer and the zoo card `ZOO.md` into `public`. A model already
+/// shipped in `public` whose float checkpoint is not here (trained in an earlier session) or
+/// that `only` leaves out is kept as shipped, after its digest is checked: float checkpoints
+/// are not committed, so the zoo grows across machines. A kept model's file is untouched; its
+/// card is read and written back, which can move a float in it by its last bit (serde_json's
+/// default parser), far inside every tolerance that reads it.
 pub fn ship(
     paths: &ZooPaths,
     public: &Path,
@@ -906,12 +919,31 @@ pub fn ship(
     let device = cpu_device();
     let mut set = Vec::new();
     let mut recipes: Vec<ZooRecipe> = Vec::new();
+    // A first ship has no manifest yet; an unreadable one is an error, not an empty zoo.
+    let shipped = match public.join("manifest.json").exists() {
+        true => Some(read_manifest(public).map_err(|e| e.to_string())?),
+        false => None,
+    };
     for (name, persona, checkpoint) in checkpoint_names() {
-        if only.is_some_and(|only| !only.split(',').any(|n| n == name)) {
-            continue;
-        }
         let float_file = paths.checkpoint_file(&name);
-        if !float_file.exists() {
+        let selected = only.is_none_or(|only| only.split(',').any(|n| n == name));
+        if !selected || !float_file.exists() {
+            let Some(entry) = shipped.as_ref().and_then(|m| m.entry(&name).ok()) else {
+                continue;
+            };
+            let path = public.join(&entry.file);
+            let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            // Checks size and digest against the manifest before the model is kept.
+            entry
+                .load_bytes(&bytes)
+                .map_err(|e| format!("{name}: {e}\nhint: restore {}", path.display()))?;
+            if let Some(card) = &entry.card
+                && !recipes.contains(&card.recipe)
+            {
+                recipes.push(card.recipe.clone());
+            }
+            eprintln!("{name}: kept as shipped (no float checkpoint to quantize here)");
+            set.push((entry.clone(), bytes));
             continue;
         }
         let float = decode_f32(&std::fs::read(&float_file).map_err(|e| e.to_string())?)
