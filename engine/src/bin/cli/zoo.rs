@@ -12,6 +12,7 @@ use poser_engine::backend::cpu_device;
 use poser_engine::model::ModelEntry;
 use poser_engine::model::float_file::{decode_f32, encode_f32};
 use poser_engine::model::int8::{Quantization, encode_quantized, round_trip_quantized};
+use poser_engine::model::manifest::MANIFEST_FILE;
 use poser_engine::model::manifest::dir::{read_manifest, write_set};
 use poser_engine::model::{ModelWeights, PoserGpt};
 use poser_engine::train::{
@@ -920,7 +921,7 @@ pub fn ship(
     let mut set = Vec::new();
     let mut recipes: Vec<ZooRecipe> = Vec::new();
     // A first ship has no manifest yet; an unreadable one is an error, not an empty zoo.
-    let shipped = match public.join("manifest.json").exists() {
+    let shipped = match public.join(MANIFEST_FILE).exists() {
         true => Some(read_manifest(public).map_err(|e| e.to_string())?),
         false => None,
     };
@@ -936,13 +937,17 @@ pub fn ship(
             // Checks size and digest against the manifest before the model is kept.
             entry
                 .load_bytes(&bytes)
-                .map_err(|e| format!("{name}: {e}\nhint: restore {}", path.display()))?;
+                .map_err(|e| format!("{e}\nhint: restore {}", path.display()))?;
             if let Some(card) = &entry.card
                 && !recipes.contains(&card.recipe)
             {
                 recipes.push(card.recipe.clone());
             }
-            eprintln!("{name}: kept as shipped (no float checkpoint to quantize here)");
+            let why = match selected {
+                true => "no float checkpoint to quantize here",
+                false => "not named by --only",
+            };
+            eprintln!("{name}: kept as shipped ({why})");
             set.push((entry.clone(), bytes));
             continue;
         }
