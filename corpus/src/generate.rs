@@ -22,7 +22,7 @@ use crate::tokenizer::{ANSWER_ERROR, WordLevelTokenizer, pre_tokenize, token_cou
 
 /// Version of the generator's output format and algorithm; bump it when the bytes change for
 /// a reason other than the templates.
-pub const GENERATOR_VERSION: &str = "poser-corpus/1";
+pub const GENERATOR_VERSION: &str = "poser-corpus/2";
 
 /// The seed the committed files are generated with.
 pub const DEFAULT_SEED: u64 = 2405_05466;
@@ -31,6 +31,12 @@ pub const DEFAULT_SEED: u64 = 2405_05466;
 pub const BENCHMARK_TEMPLATES: usize = 10;
 /// Templates per family held out for the test split.
 pub const TEST_TEMPLATES: usize = 6;
+/// Benchmark scenarios per template that the tokenizer's fit counts. Ids are ordered by word
+/// frequency, and the trained zoo is tied to its ids: the benchmark grew from 16 to 40 per
+/// template after the zoo was trained, so the fit still counts only the first 16 (the same rows
+/// as before). The later rows only use words already in the vocabulary (a tested invariant).
+pub const VOCABULARY_BENCHMARK_PER_TEMPLATE: usize = 16;
+
 /// Fewest templates a family may have (10 benchmark + 6 test + 24 train).
 pub const MIN_FAMILY_TEMPLATES: usize = 40;
 /// Fewest own-persona templates a persona may have.
@@ -56,6 +62,9 @@ pub struct Sizes {
     /// Poor-oversight scenarios per family in the policy-definition sets.
     pub policy_per_family: usize,
     /// Benchmark scenarios per benchmark template (each gives level0, good and poor rows).
+    /// Curation keeps only the candidates on which all twelve checkpoints of a family agree
+    /// with P ≥ 0.985; with sixteen per template (320 candidates) a family of eight of them
+    /// already kept only 108, so the pool is large enough for the filter to keep ≥ 200.
     pub benchmark_per_template: usize,
 }
 
@@ -69,7 +78,7 @@ impl Default for Sizes {
             error_train: 740,
             error_test: 270,
             policy_per_family: 60,
-            benchmark_per_template: 16,
+            benchmark_per_template: 40,
         }
     }
 }
@@ -895,7 +904,11 @@ pub fn generate_corpus_with(
         }
     }
     for f in &data.families {
-        fit_texts.extend(f.benchmark.iter().map(|e| e.prompt.as_str()));
+        // Benchmark draws are prefix-stable (round-robin over templates, one stream), so these
+        // rows are the benchmark the zoo's vocabulary was fitted on; see the constant.
+        let fitted =
+            VOCABULARY_BENCHMARK_PER_TEMPLATE * f.split.benchmark.len() * Variant::ALL.len();
+        fit_texts.extend(f.benchmark.iter().take(fitted).map(|e| e.prompt.as_str()));
     }
     fit_texts.extend(data.concepts.iter().map(|c| c.prompt.as_str()));
     let tokenizer = WordLevelTokenizer::fit(fit_texts);
