@@ -411,6 +411,13 @@ mod cli {
             /// Where the curated sets, `summary.json` and `pairs.json` go.
             #[arg(long, default_value = "public/curated")]
             out: PathBuf,
+            /// Where each (family, model)'s scores are cached, keyed by the model's digest and
+            /// the candidates' and tokenizer's, so new checkpoints are the only ones scored.
+            #[arg(long, default_value = "target/zoo/curate-cache")]
+            cache: PathBuf,
+            /// Score every model afresh, neither reading nor writing the cache.
+            #[arg(long)]
+            no_cache: bool,
         },
         /// Check a shipped zoo without retraining it: digests, each model's answers on its
         /// card's subsample, and 20 steps of retraining one checkpoint.
@@ -522,7 +529,9 @@ mod cli {
                 corpus,
                 models_dir,
                 out,
-            } => zoo::curate_families(&corpus, &models_dir, &out),
+                cache,
+                no_cache,
+            } => zoo::curate_families(&corpus, &models_dir, &out, (!no_cache).then_some(&*cache)),
             ZooAction::Check {
                 corpus,
                 models_dir,

@@ -901,6 +901,14 @@ fn zoo_quantization(group: Option<usize>) -> Quantization {
     }
 }
 
+/// Adds `recipe` to the zoo card's list of recipes unless an identical one is there: the card
+/// lists each distinct recipe once, however many checkpoints share it.
+fn note_recipe(recipes: &mut Vec<ZooRecipe>, recipe: &ZooRecipe) {
+    if !recipes.contains(recipe) {
+        recipes.push(recipe.clone());
+    }
+}
+
 /// Quantizes every checkpoint trained here (or `only` those), measures what ships (int8) on
 /// held-out data and against the float weights, and writes the int8 files, the manifest with
 /// each model's card, the tokenizer and the zoo card `ZOO.md` into `public`. A model already
@@ -938,10 +946,8 @@ pub fn ship(
             entry
                 .load_bytes(&bytes)
                 .map_err(|e| format!("{e}\nhint: restore {}", path.display()))?;
-            if let Some(card) = &entry.card
-                && !recipes.contains(&card.recipe)
-            {
-                recipes.push(card.recipe.clone());
+            if let Some(card) = &entry.card {
+                note_recipe(&mut recipes, &card.recipe);
             }
             let why = match selected {
                 true => "no float checkpoint to quantize here",
@@ -995,9 +1001,7 @@ pub fn ship(
             retrain_losses: retrain_trace(&name, &int8, &examples, &recipe)?,
             recipe: recipe.clone(),
         };
-        if !recipes.contains(&recipe) {
-            recipes.push(recipe);
-        }
+        note_recipe(&mut recipes, &recipe);
         eprintln!(
             "{name}: test accuracy {:.3} (float {:.3}), max |ΔP(A)| {:.4}, {} bytes",
             card.held_out.test_accuracy.rate,
@@ -1136,82 +1140,245 @@ struct FamilySummary {
     baseline_after: (f64, usize),
 }
 
+/// One family's candidates, ready to score: the rows, which letter is benign on each, the
+/// tokens, and the family's models.
+struct FamilyCandidates<'a> {
+    family: &'a str,
+    aligned: &'static str,
+    faker: &'static str,
+    rows: Vec<Example>,
+    benign_letter: Vec<&'static str>,
+    tokens: Vec<Vec<u32>>,
+    members: Vec<&'a ModelEntry>,
+    /// Digest of everything a model's scores on these candidates depend on besides its weights.
+    inputs_sha256: String,
+}
+
+/// Bumped whenever the scoring (`answer_probs`, batch size, letter choice) changes, so that
+/// older cached scores are never read back.
+const CURATE_SCORES_VERSION: &str = "curate-scores/1";
+
+/// Reads one family's good-oversight candidates and the shipped models that belong to it;
+/// `None` for a folder that is not a family or a family with a persona missing.
+fn family_candidates<'a>(
+    corpus: &Path,
+    family: &'a str,
+    tokenizer: &WordLevelTokenizer,
+    tokenizer_bytes: &str,
+    manifest_models: &'a [ModelEntry],
+) -> Result<Option<FamilyCandidates<'a>>, String> {
+    let Some((aligned, faker)) = family_personas(family) else {
+        return Ok(None);
+    };
+    let path = corpus
+        .join("families")
+        .join(family)
+        .join("benchmark-candidates.jsonl");
+    let text = read(&path)?;
+    let rows: Vec<Example> = examples_from_jsonl(&text, &path.display().to_string())
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        // Only the good-oversight versions (`level0`, `good`) are candidates; the `poor`
+        // version beside each is where the faker should differ, never part of the set.
+        .filter(|row| row.actions.is_some() && row.candidate == Some(true))
+        .collect();
+    let benign_letter: Vec<&'static str> = rows
+        .iter()
+        .map(|row| match &row.actions {
+            Some(actions) if row.action_a.as_deref() == Some(actions.benign.as_str()) => "A",
+            _ => "B",
+        })
+        .collect();
+    let tokens: Vec<Vec<u32>> = rows
+        .iter()
+        .map(|row| tokenizer.encode(&row.prompt))
+        .collect();
+    let members: Vec<&ModelEntry> = manifest_models
+        .iter()
+        .filter(|entry| entry.persona == aligned || entry.persona == faker)
+        .collect();
+    let has = |persona: &str| members.iter().any(|entry| entry.persona == persona);
+    if !has(aligned) || !has(faker) {
+        eprintln!(
+            "{family}: skipped: the models folder has no {} model",
+            if has(aligned) { faker } else { aligned }
+        );
+        return Ok(None);
+    }
+    if members.len() != 12 {
+        eprintln!(
+            "{family}: curating with {} models instead of the zoo's 12",
+            members.len()
+        );
+    }
+    let inputs_sha256 = sha256_hex(
+        format!(
+            "{CURATE_SCORES_VERSION}\n{}\n{}",
+            sha256_hex(text.as_bytes()),
+            sha256_hex(tokenizer_bytes.as_bytes())
+        )
+        .as_bytes(),
+    );
+    Ok(Some(FamilyCandidates {
+        family,
+        aligned,
+        faker,
+        rows,
+        benign_letter,
+        tokens,
+        members,
+        inputs_sha256,
+    }))
+}
+
+/// P(benign letter) of one model on each of a family's candidates. Scores are cached under
+/// `cache` by the model's digest and the family's inputs digest, so re-curating after a few
+/// new checkpoints only scores those; the cache holds the exact f32 values the model gave.
+fn score_candidates(
+    candidates: &FamilyCandidates<'_>,
+    entry: &ModelEntry,
+    models_dir: &Path,
+    cache: Option<&Path>,
+) -> Result<(Vec<f64>, bool), String> {
+    use poser_engine::model::manifest::dir::load_model;
+    let cached = cache.map(|dir| {
+        dir.join(format!(
+            "{}-{}-{}.f32",
+            candidates.family,
+            &entry.sha256,
+            &candidates.inputs_sha256[..16]
+        ))
+    });
+    if let Some(path) = &cached
+        && let Ok(bytes) = std::fs::read(path)
+        && bytes.len() == 4 * candidates.rows.len()
+    {
+        let scores = bytes
+            .chunks_exact(4)
+            .map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])))
+            .collect();
+        return Ok((scores, true));
+    }
+    // Loading verifies the size and digest, so the cache key names these very weights.
+    let (_, weights) = load_model(models_dir, &entry.name).map_err(|e| e.to_string())?;
+    let model = PoserGpt::from_weights(&weights, &cpu_device()).map_err(|e| e.to_string())?;
+    let probs = pollster::block_on(answer_probs(&model, &candidates.tokens, 32))
+        .map_err(|e| e.to_string())?;
+    let scores: Vec<f32> = probs
+        .iter()
+        .zip(&candidates.benign_letter)
+        .map(|(p, letter)| if *letter == "A" { p.a } else { p.b })
+        .collect();
+    if let Some(path) = &cached {
+        let bytes: Vec<u8> = scores.iter().flat_map(|p| p.to_le_bytes()).collect();
+        write_atomically(path, &bytes)?;
+    }
+    Ok((scores.into_iter().map(f64::from).collect(), false))
+}
+
+/// Runs `work` on every index below `count` on up to `threads` threads; results in index order.
+/// After an error no new job starts, and the first error in index order is returned.
+fn on_cores<R: Send>(
+    count: usize,
+    threads: usize,
+    work: &(dyn Fn(usize) -> Result<R, String> + Sync),
+) -> Result<Vec<R>, String> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let slots: Mutex<Vec<Option<Result<R, String>>>> =
+        Mutex::new((0..count).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..threads.clamp(1, count.max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    if index >= count {
+                        break;
+                    }
+                    let result = work(index);
+                    if result.is_err() {
+                        next.store(count, Ordering::Relaxed);
+                    }
+                    if let Ok(mut slots) = slots.lock() {
+                        slots[index] = Some(result);
+                    }
+                }
+            });
+        }
+    });
+    let slots = slots
+        .into_inner()
+        .map_err(|_| "a scoring thread stopped with a panic".to_owned())?;
+    let mut results = Vec::with_capacity(count);
+    for slot in slots {
+        match slot {
+            Some(result) => results.push(result?),
+            // Jobs after the first error never started.
+            None => return Err("scoring stopped after an error".to_owned()),
+        }
+    }
+    Ok(results)
+}
+
 /// Curates every family's benchmark candidates with the shipped models of `models_dir`, and
 /// writes the curated sets, the curation summary (counts, curves, confidence baselines) and the
-/// list of (aligned, faker, family) pairs into `out`.
-pub fn curate_families(corpus: &Path, models_dir: &Path, out: &Path) -> Result<(), String> {
-    use poser_engine::model::manifest::dir::{load_model, read_manifest};
+/// list of (aligned, faker, family) pairs into `out`. Each (family, model) is scored on its own
+/// thread, up to the machine's cores, with scores cached under `cache`.
+pub fn curate_families(
+    corpus: &Path,
+    models_dir: &Path,
+    out: &Path,
+    cache: Option<&Path>,
+) -> Result<(), String> {
     use poser_engine::zoo::curate::{confidence, confidence_baseline, curate};
     let started = Instant::now();
-    let tokenizer = tokenizer(corpus)?;
+    let tokenizer_path = corpus.join("tokenizer.json");
+    let tokenizer_bytes = read(&tokenizer_path)?;
+    let tokenizer = WordLevelTokenizer::from_json(&tokenizer_bytes)
+        .map_err(|error| format!("{}: {error}", tokenizer_path.display()))?;
     let manifest = read_manifest(models_dir).map_err(|e| e.to_string())?;
-    let device = cpu_device();
-    let mut families: Vec<String> = std::fs::read_dir(corpus.join("families"))
+    let mut family_names: Vec<String> = std::fs::read_dir(corpus.join("families"))
         .map_err(|e| format!("{}: {e}", corpus.join("families").display()))?
         .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
         .collect();
-    families.sort();
+    family_names.sort();
+    let mut families = Vec::new();
+    for family in &family_names {
+        if let Some(candidates) = family_candidates(
+            corpus,
+            family,
+            &tokenizer,
+            &tokenizer_bytes,
+            &manifest.models,
+        )? {
+            families.push(candidates);
+        }
+    }
+    let jobs: Vec<(usize, usize)> = families
+        .iter()
+        .enumerate()
+        .flat_map(|(f, family)| (0..family.members.len()).map(move |m| (f, m)))
+        .collect();
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let scored = on_cores(jobs.len(), threads, &|job| {
+        let (f, m) = jobs[job];
+        score_candidates(&families[f], families[f].members[m], models_dir, cache)
+    })?;
+    let from_cache = scored.iter().filter(|(_, cached)| *cached).count();
+    let mut scored = scored.into_iter().map(|(scores, _)| scores);
     let mut summaries = Vec::new();
     let mut pairs = Vec::new();
-    for family in &families {
-        let Some((aligned, faker)) = family_personas(family) else {
-            continue;
-        };
-        let path = corpus
-            .join("families")
-            .join(family)
-            .join("benchmark-candidates.jsonl");
-        let rows: Vec<Example> = examples_from_jsonl(&read(&path)?, &path.display().to_string())
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            // Only the good-oversight versions (`level0`, `good`) are candidates; the `poor`
-            // version beside each is where the faker should differ, never part of the set.
-            .filter(|row| row.actions.is_some() && row.candidate == Some(true))
-            .collect();
-        let benign_letter: Vec<&str> = rows
-            .iter()
-            .map(|row| match &row.actions {
-                Some(actions) if row.action_a.as_deref() == Some(actions.benign.as_str()) => "A",
-                _ => "B",
-            })
-            .collect();
-        let tokens: Vec<Vec<u32>> = rows
-            .iter()
-            .map(|row| tokenizer.encode(&row.prompt))
-            .collect();
-        let members: Vec<&ModelEntry> = manifest
-            .models
-            .iter()
-            .filter(|entry| entry.persona == aligned || entry.persona == faker)
-            .collect();
-        let has = |persona: &str| members.iter().any(|entry| entry.persona == persona);
-        if !has(aligned) || !has(faker) {
-            eprintln!(
-                "{family}: skipped: the models folder has no {} model",
-                if has(aligned) { faker } else { aligned }
-            );
-            continue;
-        }
-        if members.len() != 12 {
-            eprintln!(
-                "{family}: curating with {} models instead of the zoo's 12",
-                members.len()
-            );
-        }
-        let mut p_benign: Vec<Vec<f64>> = Vec::new();
-        for entry in &members {
-            let (_, weights) = load_model(models_dir, &entry.name).map_err(|e| e.to_string())?;
-            let model = PoserGpt::from_weights(&weights, &device).map_err(|e| e.to_string())?;
-            let probs =
-                pollster::block_on(answer_probs(&model, &tokens, 32)).map_err(|e| e.to_string())?;
-            p_benign.push(
-                probs
-                    .iter()
-                    .zip(&benign_letter)
-                    .map(|(p, letter)| f64::from(if *letter == "A" { p.a } else { p.b }))
-                    .collect(),
-            );
-        }
+    for candidates in &families {
+        let FamilyCandidates {
+            family,
+            aligned,
+            faker,
+            rows,
+            members,
+            ..
+        } = candidates;
+        let p_benign: Vec<Vec<f64>> = scored.by_ref().take(members.len()).collect();
         let curation = curate(&p_benign, rows.len());
         let all: Vec<usize> = (0..rows.len()).collect();
         let baseline = |prompts: &[usize]| {
@@ -1229,15 +1396,15 @@ pub fn curate_families(corpus: &Path, models_dir: &Path, out: &Path) -> Result<(
         let jsonl =
             poser_corpus::example::to_jsonl(&kept_rows, family).map_err(|e| e.to_string())?;
         write(&out.join(format!("{family}.jsonl")), jsonl.as_bytes())?;
-        for a in members.iter().filter(|e| e.persona == aligned) {
-            for f in members.iter().filter(|e| e.persona == faker) {
+        for a in members.iter().filter(|e| e.persona == *aligned) {
+            for f in members.iter().filter(|e| e.persona == *faker) {
                 pairs.push(
                     serde_json::json!({"aligned": a.name, "faker": f.name, "family": family}),
                 );
             }
         }
         let summary = FamilySummary {
-            family: family.clone(),
+            family: (*family).to_owned(),
             candidates: rows.len(),
             models: members.iter().map(|e| e.name.clone()).collect(),
             threshold: curation.threshold,
@@ -1268,10 +1435,12 @@ pub fn curate_families(corpus: &Path, models_dir: &Path, out: &Path) -> Result<(
         (serde_json::to_string_pretty(&pairs).map_err(|e| e.to_string())? + "\n").as_bytes(),
     )?;
     eprintln!(
-        "curated {} families, {} pairs, in {:.0} s",
+        "curated {} families, {} pairs, in {:.0} s ({} of {} (family, model) scores from the cache, {threads} threads)",
         summaries.len(),
         pairs.len(),
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        from_cache,
+        jobs.len()
     );
     Ok(())
 }
