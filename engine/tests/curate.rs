@@ -1,6 +1,6 @@
 //! `poser zoo curate` end to end on a fixture zoo (random weights): the score cache changes
-//! nothing in what is written, is read back on a second run, and never outlives the weights it
-//! was computed from.
+//! nothing in what is written, is read back on a second run, and is never read for weights
+//! other than those it was computed from.
 
 #![allow(clippy::unwrap_used)]
 
@@ -91,5 +91,30 @@ fn cached_scores_give_the_same_curation_as_fresh_ones() {
         "{repaired}"
     );
     assert_eq!(files(&dir.join("repaired")), expected);
+
+    // A model file changed under its manifest entry is refused, even with every score cached.
+    let weights = std::fs::read_dir(&zoo.models)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| path.extension().is_some_and(|e| e == "safetensors"))
+        .unwrap();
+    let mut bytes = std::fs::read(&weights).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x55;
+    std::fs::write(&weights, bytes).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_poser"))
+        .args(["zoo", "curate", "--corpus"])
+        .arg(corpus())
+        .arg("--models-dir")
+        .arg(&zoo.models)
+        .arg("--out")
+        .arg(dir.join("tampered"))
+        .arg("--cache")
+        .arg(&cache)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("digest mismatch"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1241,6 +1241,9 @@ fn score_candidates(
     cache: Option<&Path>,
 ) -> Result<(Vec<f64>, bool), String> {
     use poser_engine::model::manifest::dir::load_model;
+    // Loading verifies the file's size and digest against the manifest, so a cached score is
+    // only ever read back for these very weights.
+    let (_, weights) = load_model(models_dir, &entry.name).map_err(|e| e.to_string())?;
     let cached = cache.map(|dir| {
         dir.join(format!(
             "{}-{}-{}.f32",
@@ -1259,8 +1262,6 @@ fn score_candidates(
             .collect();
         return Ok((scores, true));
     }
-    // Loading verifies the size and digest, so the cache key names these very weights.
-    let (_, weights) = load_model(models_dir, &entry.name).map_err(|e| e.to_string())?;
     let model = PoserGpt::from_weights(&weights, &cpu_device()).map_err(|e| e.to_string())?;
     let probs = pollster::block_on(answer_probs(&model, &candidates.tokens, 32))
         .map_err(|e| e.to_string())?;
