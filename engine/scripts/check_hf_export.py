@@ -16,7 +16,7 @@ Run from the repository root after building the CLI (`cargo build -p poser-engin
     pip install torch transformers
     python3 engine/scripts/check_hf_export.py                 # the test fixture models
     python3 engine/scripts/check_hf_export.py --models-dir public/models \\
-        --out public/models/hf-check.json                     # a trained zoo
+        --out engine/tests/fixtures/hf-check/shipped-zoo.json   # a trained zoo
 """
 
 import argparse

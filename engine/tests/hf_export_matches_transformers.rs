@@ -121,7 +121,7 @@ fn fixture_models_exported_to_transformers_give_our_logits() {
 #[test]
 fn shipped_zoo_exported_to_transformers_gives_our_logits() {
     let root = repo_root();
-    let check_file = Path::new("public/models/hf-check.json");
+    let check_file = Path::new("engine/tests/fixtures/hf-check/shipped-zoo.json");
     let check: CheckFile =
         serde_json::from_str(&std::fs::read_to_string(root.join(check_file)).unwrap()).unwrap();
     // Every shipped model was checked by transformers.
@@ -131,7 +131,7 @@ fn shipped_zoo_exported_to_transformers_gives_our_logits() {
     for entry in &manifest.models {
         assert!(
             checked.contains(&entry.name.as_str()),
-            "{} is shipped but not in {}; run `python3 engine/scripts/check_hf_export.py --models-dir public/models --out public/models/hf-check.json`",
+            "{} is shipped but not in {}; run `python3 engine/scripts/check_hf_export.py --models-dir public/models --out engine/tests/fixtures/hf-check/shipped-zoo.json`",
             entry.name,
             check_file.display()
         );
