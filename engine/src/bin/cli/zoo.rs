@@ -1361,7 +1361,7 @@ pub fn curate_families(
         .enumerate()
         .flat_map(|(f, family)| (0..family.members.len()).map(move |m| (f, m)))
         .collect();
-    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let threads = poser_engine::evaluation::files::measuring_threads();
     let scored = on_cores(jobs.len(), threads, &|job| {
         let (f, m) = jobs[job];
         score_candidates(&families[f], families[f].members[m], models_dir, cache)
