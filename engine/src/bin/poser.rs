@@ -183,6 +183,12 @@ mod cli {
             #[command(subcommand)]
             action: ZooAction,
         },
+        /// Files derived from a report: `summary` writes what the benchmark and results pages
+        /// draw (verdict rows, per-model scores, sweeps, §4's curves) with the report's digest.
+        Report {
+            #[command(subcommand)]
+            action: ReportAction,
+        },
         /// Write a model as a Hugging Face GPT-2 checkpoint (`config.json`, `model.safetensors`,
         /// `tokenizer.json`, `tokenizer_config.json`) that `transformers` loads as
         /// `GPT2LMHeadModel`.
@@ -547,6 +553,55 @@ mod cli {
     }
 
     #[derive(Subcommand)]
+    enum ReportAction {
+        /// Write the page's summary of a report (compact JSON), or check that it is current.
+        Summary {
+            /// The report, as the repository spells its path (the summary records it).
+            #[arg(long, default_value = "public/reports/zoo.json")]
+            report: PathBuf,
+            /// The summary to write.
+            #[arg(long, default_value = "public/reports/zoo-summary.json")]
+            out: PathBuf,
+            /// Write nothing; fail if `--out` differs from a fresh summary.
+            #[arg(long)]
+            check: bool,
+        },
+    }
+
+    fn run_report(action: ReportAction) -> Result<(), String> {
+        match action {
+            ReportAction::Summary { report, out, check } => {
+                let label = report.display().to_string();
+                let summary =
+                    poser_engine::evaluation::files::summarize_report_file(&report, &label)
+                        .and_then(|summary| summary.to_json())
+                        .map_err(|error| error.to_string())?;
+                if check {
+                    let committed = std::fs::read_to_string(&out).unwrap_or_default();
+                    if committed != summary {
+                        return Err(format!(
+                            "{} is not the summary of {}\nhint: run `poser report summary` and commit the result",
+                            out.display(),
+                            report.display()
+                        ));
+                    }
+                    eprintln!("{} is the summary of {}", out.display(), report.display());
+                    return Ok(());
+                }
+                std::fs::write(&out, &summary)
+                    .map_err(|error| format!("cannot write {}: {error}", out.display()))?;
+                eprintln!(
+                    "wrote {} ({} bytes) from {}",
+                    out.display(),
+                    summary.len(),
+                    report.display()
+                );
+                Ok(())
+            }
+        }
+    }
+
+    #[derive(Subcommand)]
     enum ScenariosAction {
         /// Write the data sets (and the tokenizer) to the output folder and print statistics.
         Generate {
@@ -694,6 +749,7 @@ mod cli {
                 json,
             } => run_strategies(&spec, &models, &backend, json),
             Command::Zoo { action } => run_zoo(action),
+            Command::Report { action } => run_report(action),
             Command::ExportHf { model, out, models } => {
                 export_hf::run(&models.models_dir, &models.tokenizer, &model, &out)
             }

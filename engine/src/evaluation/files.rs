@@ -735,3 +735,17 @@ fn check_inputs(report: &Inputs, disk: &Inputs, paths: &ZooPaths) -> Result<(), 
         &disk.curated_sets,
     )
 }
+
+/// The summary of the report at `path` (see [`super::summary`]); the summary names the report
+/// by `label`, the path as the repository spells it, so that it reads the same on any machine.
+pub fn summarize_report_file(
+    path: &Path,
+    label: &str,
+) -> Result<super::summary::ReportSummary, EngineError> {
+    let bytes = std::fs::read(path).map_err(|error| io_error(path, error))?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| {
+        EngineError::InvalidParameter(format!("{} is not UTF-8 text", path.display()))
+    })?;
+    let report = Report::from_json(text, &path.display().to_string())?;
+    super::summary::ReportSummary::from_report(&report, label, &bytes)
+}

@@ -8,6 +8,7 @@
 //! - [`report`]: the report's types (`poser-report/1`) and the paper's numbers;
 //! - [`verify`]: comparing numbers within a stated tolerance, re-deriving a report;
 //! - [`strategies_spec`]: S2 and S4 on a few models described as data (CLI and page);
+//! - [`summary`]: what the benchmark and results pages draw of a report, derived from it;
 //! - `files`, `fixture_zoo` (native): reading a zoo from disk, a tiny zoo for tests.
 
 pub mod derive;
@@ -19,6 +20,7 @@ pub mod inputs;
 pub mod measure;
 pub mod report;
 pub mod strategies_spec;
+pub mod summary;
 pub mod verify;
 
 pub use inputs::FamilyInputs;

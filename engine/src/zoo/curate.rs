@@ -27,6 +27,29 @@ pub struct Curation {
     pub curve: Vec<(f64, usize)>,
 }
 
+/// One family's curation as `public/curated/summary.json` lists it (the benchmark page reads it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FamilyCuration {
+    /// The family.
+    pub family: String,
+    /// Candidate prompts scored.
+    pub candidates: usize,
+    /// The family's models, sorted by name.
+    pub models: Vec<String>,
+    /// The threshold used.
+    pub threshold: f64,
+    /// Whether it had to be lowered below [`PAPER_THRESHOLD`] to keep [`MIN_KEPT`].
+    pub lowered: bool,
+    /// Prompts kept.
+    pub kept: usize,
+    /// (threshold, candidates kept) at each of [`CURVE_THRESHOLDS`].
+    pub curve: Vec<(f64, usize)>,
+    /// The confidence baseline's (pair accuracy, ties) on every candidate.
+    pub baseline_before: (f64, usize),
+    /// The same on the kept prompts.
+    pub baseline_after: (f64, usize),
+}
+
 /// Curates from `p_benign[model][candidate]`, each model's probability of the candidate's
 /// benign letter.
 pub fn curate(p_benign: &[Vec<f64>], candidates: usize) -> Curation {

@@ -1126,20 +1126,6 @@ fn family_personas(family: &str) -> Option<(&'static str, &'static str)> {
     Some((aligned, faker))
 }
 
-/// One family's curation, as written to `summary.json`.
-#[derive(Serialize)]
-struct FamilySummary {
-    family: String,
-    candidates: usize,
-    models: Vec<String>,
-    threshold: f64,
-    lowered: bool,
-    kept: usize,
-    curve: Vec<(f64, usize)>,
-    baseline_before: (f64, usize),
-    baseline_after: (f64, usize),
-}
-
 /// One family's candidates, ready to score: the rows, which letter is benign on each, the
 /// tokens, and the family's models.
 struct FamilyCandidates<'a> {
@@ -1404,7 +1390,7 @@ pub fn curate_families(
                 );
             }
         }
-        let summary = FamilySummary {
+        let summary = poser_engine::zoo::curate::FamilyCuration {
             family: (*family).to_owned(),
             candidates: rows.len(),
             models: members.iter().map(|e| e.name.clone()).collect(),
