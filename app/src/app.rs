@@ -6,8 +6,8 @@ use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::pages::{
-    DebugFineTune, DebugForward, DebugPanic, DebugStrategies, NotFound, Overview, Playground,
-    SystemPage, ZooPage,
+    BenchmarkPage, DebugFineTune, DebugForward, DebugPanic, DebugStrategies, NotFound, Overview,
+    Playground, ResultsPage, SystemPage, ZooPage,
 };
 use crate::system::{self, BackendBadge, Requested, SystemState};
 use crate::zoo::ZooCache;
@@ -28,6 +28,8 @@ pub fn App() -> impl IntoView {
                     <A href="/" exact=true>"Overview"</A>
                     <A href="/zoo">"Zoo"</A>
                     <A href="/playground">"Playground"</A>
+                    <A href="/benchmark">"Benchmark"</A>
+                    <A href="/results">"Results"</A>
                     <A href="/system">"System"</A>
                 </nav>
                 <BackendBadge />
@@ -37,6 +39,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=Overview />
                     <Route path=path!("/zoo") view=ZooPage />
                     <Route path=path!("/playground") view=Playground />
+                    <Route path=path!("/benchmark") view=BenchmarkPage />
+                    <Route path=path!("/results") view=ResultsPage />
                     <Route path=path!("/system") view=SystemPage />
                     <Route path=path!("/debug/panic") view=DebugPanic />
                     <Route path=path!("/debug/forward") view=DebugForward />

@@ -1,10 +1,13 @@
 //! Poser Lab's page. Runs in the browser only; see `ARCHITECTURE.md`.
 
 mod app;
+mod chart_frame;
 mod fetch;
 mod gpu_probe;
 mod pages;
 mod panic_view;
+mod report_charts;
+mod report_data;
 mod system;
 mod zoo;
 

@@ -40,14 +40,31 @@ pub struct Heatmap {
 impl Heatmap {
     /// The SVG.
     pub fn draw(&self) -> Chart {
-        let label_width = 7.0 * self.rows.iter().map(|r| r.chars().count()).max().unwrap_or(4) as f64 + 16.0;
+        let label_width = 7.0
+            * self
+                .rows
+                .iter()
+                .map(|r| r.chars().count())
+                .max()
+                .unwrap_or(4) as f64
+            + 16.0;
         let left = label_width.clamp(60.0, 260.0);
         let cell_width = 56.0f64.min(((900.0 - left) / self.columns.len().max(1) as f64).max(30.0));
         let cell_height = 24.0;
-        let column_label_height = 7.0 * self.columns.iter().map(|c| c.chars().count()).max().unwrap_or(4) as f64 * 0.72 + 16.0;
+        let column_label_height = 7.0
+            * self
+                .columns
+                .iter()
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(4) as f64
+            * 0.72
+            + 16.0;
         let top = 32.0 + column_label_height;
         let grid_bottom = top + cell_height * self.rows.len() as f64;
-        let width = (left + cell_width * self.columns.len() as f64 + 20.0).max(420.0).ceil() as u32;
+        let width = (left + cell_width * self.columns.len() as f64 + 20.0)
+            .max(420.0)
+            .ceil() as u32;
         let height = (grid_bottom + 92.0).ceil() as u32;
         let format = |value: f64| match self.format {
             CellFormat::Percent => format!("{:.0}", value * 100.0),
@@ -177,7 +194,12 @@ impl Heatmap {
             ],
             &format(self.domain.1),
         );
-        writer.label(legend_end + 10.0, legend_y + 9.0, "start", &self.legend_label);
+        writer.label(
+            legend_end + 10.0,
+            legend_y + 9.0,
+            "start",
+            &self.legend_label,
+        );
         let note = "Each cell shows its value; empty cells have none.";
         caption(&mut writer, 10.0, legend_y + 46.0, &wrap(note, 100));
         writer.finish(width, height, &self.labels.title)

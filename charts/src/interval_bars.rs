@@ -107,7 +107,10 @@ impl IntervalBarsChart {
                     ("class", "interval-row".to_owned()),
                     ("data-row", row.label.clone()),
                     ("data-value", format!("{:.6}", row.value)),
-                    ("data-interval", format!("{:.6} {:.6}", row.interval.0, row.interval.1)),
+                    (
+                        "data-interval",
+                        format!("{:.6} {:.6}", row.interval.0, row.interval.1),
+                    ),
                 ],
             );
             writer.text(
@@ -139,12 +142,28 @@ impl IntervalBarsChart {
             );
             for d in [
                 format!("M{},{} L{},{}", num(lo), num(y), num(hi), num(y)),
-                format!("M{},{} L{},{}", num(lo), num(y - 5.0), num(lo), num(y + 5.0)),
-                format!("M{},{} L{},{}", num(hi), num(y - 5.0), num(hi), num(y + 5.0)),
+                format!(
+                    "M{},{} L{},{}",
+                    num(lo),
+                    num(y - 5.0),
+                    num(lo),
+                    num(y + 5.0)
+                ),
+                format!(
+                    "M{},{} L{},{}",
+                    num(hi),
+                    num(y - 5.0),
+                    num(hi),
+                    num(y + 5.0)
+                ),
             ] {
                 writer.leaf(
                     "path",
-                    &[("d", d), ("stroke", INK.to_owned()), ("stroke-width", "1.5".to_owned())],
+                    &[
+                        ("d", d),
+                        ("stroke", INK.to_owned()),
+                        ("stroke-width", "1.5".to_owned()),
+                    ],
                 );
             }
             if let Some(reference) = row.reference {

@@ -91,16 +91,24 @@ impl LineChart {
                 Axis::covering(Scale::Linear, values, &include, bottom, top)
             }
         };
-        let xs = self
-            .x_ticks
-            .iter()
-            .map(|(x, _)| *x)
-            .chain(self.series.iter().flat_map(|s| s.points.iter().map(|p| p.x)));
+        let xs = self.x_ticks.iter().map(|(x, _)| *x).chain(
+            self.series
+                .iter()
+                .flat_map(|s| s.points.iter().map(|p| p.x)),
+        );
         let (x_low, x_high) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
             (lo.min(x), hi.max(x))
         });
-        let (x_low, x_high) = if x_low.is_finite() { (x_low, x_high) } else { (0.0, 1.0) };
-        let pad = if x_high > x_low { (x_high - x_low) * 0.04 } else { 0.5 };
+        let (x_low, x_high) = if x_low.is_finite() {
+            (x_low, x_high)
+        } else {
+            (0.0, 1.0)
+        };
+        let pad = if x_high > x_low {
+            (x_high - x_low) * 0.04
+        } else {
+            0.5
+        };
         let x_axis = Axis::new(Scale::Linear, x_low - pad, x_high + pad, left, right);
 
         let labels = Labels {

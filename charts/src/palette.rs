@@ -179,13 +179,18 @@ mod tests {
     fn class_colours_reach_aa_on_white_and_on_the_panel() {
         let white = Rgb(255, 255, 255);
         let panel = Rgb(0xf6, 0xf8, 0xfa);
-        for colour in [ALIGNED, FAKER, MUTED, INK]
-            .into_iter()
-            .chain(SERIES)
-        {
+        for colour in [ALIGNED, FAKER, MUTED, INK].into_iter().chain(SERIES) {
             let rgb = parse(colour);
-            assert!(rgb.contrast(white) >= 4.5, "{colour} on white: {}", rgb.contrast(white));
-            assert!(rgb.contrast(panel) >= 4.5, "{colour} on the panel: {}", rgb.contrast(panel));
+            assert!(
+                rgb.contrast(white) >= 4.5,
+                "{colour} on white: {}",
+                rgb.contrast(white)
+            );
+            assert!(
+                rgb.contrast(panel) >= 4.5,
+                "{colour} on the panel: {}",
+                rgb.contrast(panel)
+            );
         }
     }
 

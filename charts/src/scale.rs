@@ -94,7 +94,7 @@ impl Axis {
     /// backwards, as a vertical axis does).
     pub fn new(scale: Scale, low: f64, high: f64, pixel_low: f64, pixel_high: f64) -> Self {
         let (mut t_low, mut t_high) = (scale.transform(low), scale.transform(high));
-        if !(t_high > t_low) {
+        if t_high.partial_cmp(&t_low) != Some(std::cmp::Ordering::Greater) {
             // No spread: centre the value in a unit-wide domain.
             let centre = if t_low.is_finite() { t_low } else { 0.0 };
             t_low = centre - 0.5;
@@ -125,8 +125,15 @@ impl Axis {
             .map(|v| scale.transform(v))
             .collect();
         let low = transformed.iter().copied().fold(f64::INFINITY, f64::min);
-        let high = transformed.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let (low, high) = if low.is_finite() { (low, high) } else { (0.0, 1.0) };
+        let high = transformed
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
+        let (low, high) = if low.is_finite() {
+            (low, high)
+        } else {
+            (0.0, 1.0)
+        };
         let margin = if high > low { (high - low) * 0.05 } else { 0.5 };
         Self::new(
             scale,
@@ -207,7 +214,7 @@ fn thin(ticks: Vec<f64>, most: usize) -> Vec<f64> {
 /// About `count` evenly spaced values at a 1, 2 or 5 × 10ᵏ step inside [low, high].
 pub fn nice_ticks(low: f64, high: f64, count: usize) -> Vec<f64> {
     let span = high - low;
-    if !(span > 0.0) || !span.is_finite() {
+    if span.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) || !span.is_finite() {
         return vec![low];
     }
     let raw = span / count.max(1) as f64;
@@ -266,7 +273,10 @@ mod tests {
         let scale = Scale::SymLog { linear_width: 1e-3 };
         for value in [-5.0, -1e-3, 0.0, 2e-4, 0.7, 120.0] {
             let back = scale.inverse(scale.transform(value));
-            assert!((back - value).abs() <= 1e-12 * value.abs().max(1.0), "{value} → {back}");
+            assert!(
+                (back - value).abs() <= 1e-12 * value.abs().max(1.0),
+                "{value} → {back}"
+            );
         }
     }
 

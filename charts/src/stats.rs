@@ -133,7 +133,10 @@ mod tests {
         assert_eq!((s.q1, s.median, s.q3), (3.0, 5.0, 7.0));
         // Type 7 interpolates between order statistics (NumPy: 1.75, 2.5, 3.25).
         let s = summary(&[4.0, 1.0, 3.0, 2.0]).unwrap();
-        assert_eq!((s.min, s.q1, s.median, s.q3, s.max), (1.0, 1.75, 2.5, 3.25, 4.0));
+        assert_eq!(
+            (s.min, s.q1, s.median, s.q3, s.max),
+            (1.0, 1.75, 2.5, 3.25, 4.0)
+        );
         assert_eq!(summary(&[]), None);
         assert_eq!(summary(&[f64::NAN, 2.0]).unwrap().n, 1);
     }
@@ -169,11 +172,17 @@ mod tests {
 
     #[test]
     fn jitter_is_seeded_and_bounded() {
-        let a: Vec<f64> = (0..100).scan(Jitter::new(7), |j, _| Some(j.next_signed())).collect();
-        let b: Vec<f64> = (0..100).scan(Jitter::new(7), |j, _| Some(j.next_signed())).collect();
+        let a: Vec<f64> = (0..100)
+            .scan(Jitter::new(7), |j, _| Some(j.next_signed()))
+            .collect();
+        let b: Vec<f64> = (0..100)
+            .scan(Jitter::new(7), |j, _| Some(j.next_signed()))
+            .collect();
         assert_eq!(a, b);
         assert!(a.iter().all(|v| (-1.0..1.0).contains(v)));
-        let c: Vec<f64> = (0..100).scan(Jitter::new(8), |j, _| Some(j.next_signed())).collect();
+        let c: Vec<f64> = (0..100)
+            .scan(Jitter::new(8), |j, _| Some(j.next_signed()))
+            .collect();
         assert_ne!(a, c);
     }
 }

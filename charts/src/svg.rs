@@ -54,11 +54,11 @@ impl SvgWriter {
     pub fn new(width: u32, height: u32, labels: &Labels) -> Self {
         let id = escape(&labels.id);
         let mut out = String::new();
-        let _ = write!(
+        let _ = writeln!(
             out,
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
              viewBox=\"0 0 {width} {height}\" role=\"img\" aria-labelledby=\"{id}-title {id}-desc\" \
-             font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif\" font-size=\"12\">\n"
+             font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif\" font-size=\"12\">"
         );
         let _ = write!(
             out,
@@ -236,7 +236,10 @@ pub fn value_axis(
     format: impl Fn(f64) -> String,
 ) {
     let (low, high) = axis.transformed_domain();
-    let (top, bottom) = (axis.pixel_of_transformed(high), axis.pixel_of_transformed(low));
+    let (top, bottom) = (
+        axis.pixel_of_transformed(high),
+        axis.pixel_of_transformed(low),
+    );
     writer.open("g", &[("class", "axis".to_owned())]);
     for tick in axis.ticks() {
         let y = axis.pixel(tick);
@@ -288,7 +291,14 @@ pub fn value_axis(
 
 /// A mark for one point: a circle for aligned models, a triangle for fakers, a square
 /// otherwise, so that classes differ by shape as well as colour.
-pub fn mark(writer: &mut SvgWriter, role: crate::Role, x: f64, y: f64, size: f64, extra: &[(&str, String)]) {
+pub fn mark(
+    writer: &mut SvgWriter,
+    role: crate::Role,
+    x: f64,
+    y: f64,
+    size: f64,
+    extra: &[(&str, String)],
+) {
     let colour = role.colour().to_owned();
     let mut attributes: Vec<(&str, String)> = Vec::new();
     let tag = match role {

@@ -79,7 +79,14 @@ impl ViolinChart {
         let id = &self.labels.id;
         hatch_defs(&mut writer, id);
         heading(&mut writer, 10.0, &self.labels.title);
-        value_axis(&mut writer, &axis, left, right, &self.value_label, format_value);
+        value_axis(
+            &mut writer,
+            &axis,
+            left,
+            right,
+            &self.value_label,
+            format_value,
+        );
 
         if let Some((value, label)) = &self.reference {
             let y = axis.pixel(*value);
@@ -144,7 +151,10 @@ impl ViolinChart {
                 );
             }
             if let Some(stats) = summary(&transformed) {
-                let (q1, q3) = (axis.pixel_of_transformed(stats.q1), axis.pixel_of_transformed(stats.q3));
+                let (q1, q3) = (
+                    axis.pixel_of_transformed(stats.q1),
+                    axis.pixel_of_transformed(stats.q3),
+                );
                 writer.leaf(
                     "rect",
                     &[
@@ -170,7 +180,12 @@ impl ViolinChart {
                 );
             }
             // Every model, jittered within the density at its height (a "sina" layout).
-            for (&value, &t) in group.values.iter().filter(|v| v.is_finite()).zip(&transformed) {
+            for (&value, &t) in group
+                .values
+                .iter()
+                .filter(|v| v.is_finite())
+                .zip(&transformed)
+            {
                 let spread = match (&outline, bandwidth) {
                     (Some(outline), Some(_)) => width_at(outline, t),
                     _ => 0.3,
@@ -293,7 +308,11 @@ impl ViolinChart {
 /// the data and clipped to the axis.
 fn density_outline(transformed: &[f64], bandwidth: f64, axis: &Axis) -> Vec<(f64, f64)> {
     let low = transformed.iter().copied().fold(f64::INFINITY, f64::min) - CUT * bandwidth;
-    let high = transformed.iter().copied().fold(f64::NEG_INFINITY, f64::max) + CUT * bandwidth;
+    let high = transformed
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max)
+        + CUT * bandwidth;
     let (domain_low, domain_high) = axis.transformed_domain();
     let (low, high) = (low.max(domain_low), high.min(domain_high));
     let grid: Vec<f64> = (0..GRID_POINTS)

@@ -99,7 +99,11 @@ fn charts() -> Vec<(&'static str, Chart)> {
                 points: [0.4, 0.45, 0.5, 0.52]
                     .iter()
                     .enumerate()
-                    .map(|(i, &y)| LinePoint { x: i as f64, y, band: None })
+                    .map(|(i, &y)| LinePoint {
+                        x: i as f64,
+                        y,
+                        band: None,
+                    })
                     .collect(),
             },
         ],
@@ -110,8 +114,15 @@ fn charts() -> Vec<(&'static str, Chart)> {
     let heatmap = Heatmap {
         labels: labels("heat", "Accuracy per strategy and family"),
         rows: vec!["confidence".to_owned(), "s2".to_owned()],
-        columns: vec!["genie_and_fitness".to_owned(), "truth_and_money".to_owned(), "saint_and_reward".to_owned()],
-        values: vec![vec![Some(1.0), Some(0.5), None], vec![Some(0.25), Some(0.8), Some(0.0)]],
+        columns: vec![
+            "genie_and_fitness".to_owned(),
+            "truth_and_money".to_owned(),
+            "saint_and_reward".to_owned(),
+        ],
+        values: vec![
+            vec![Some(1.0), Some(0.5), None],
+            vec![Some(0.25), Some(0.8), Some(0.0)],
+        ],
         domain: (0.0, 1.0),
         ramp: ORANGE_BLUE,
         format: CellFormat::Percent,
@@ -119,7 +130,10 @@ fn charts() -> Vec<(&'static str, Chart)> {
     };
     vec![
         ("violin-linear", violin(Scale::Linear).draw()),
-        ("violin-symlog", violin(Scale::SymLog { linear_width: 1e-3 }).draw()),
+        (
+            "violin-symlog",
+            violin(Scale::SymLog { linear_width: 1e-3 }).draw(),
+        ),
         ("violin-log", violin(Scale::Log).draw()),
         ("interval-bars", bars.draw()),
         ("lines", lines.draw()),
@@ -159,7 +173,10 @@ fn charts_are_deterministic_well_formed_and_titled() {
             .unwrap_or_else(|error| panic!("{name} is not well-formed XML: {error}"));
         let root = document.root_element();
         assert_eq!(root.tag_name().name(), "svg");
-        assert_eq!(root.attribute("width"), Some(chart.width.to_string().as_str()));
+        assert_eq!(
+            root.attribute("width"),
+            Some(chart.width.to_string().as_str())
+        );
         assert_eq!(root.attribute("role"), Some("img"));
         let text_of = |tag: &str| {
             root.children()
@@ -170,7 +187,10 @@ fn charts_are_deterministic_well_formed_and_titled() {
         };
         assert_eq!(text_of("title"), chart.title, "{name}'s <title>");
         assert!(!text_of("title").is_empty(), "{name} has no title");
-        assert!(text_of("desc").len() > 20, "{name}'s <desc> says too little");
+        assert!(
+            text_of("desc").len() > 20,
+            "{name}'s <desc> says too little"
+        );
     }
 }
 
@@ -184,9 +204,20 @@ fn violin_draws_every_point_and_its_counts() {
             .descendants()
             .find(|n| n.attribute("data-group") == Some(group.label.as_str()))
             .unwrap();
-        assert_eq!(node.attribute("data-n"), Some(group.values.len().to_string().as_str()));
-        let marks = node.descendants().filter(|n| n.attribute("data-value").is_some()).count();
-        assert_eq!(marks, group.values.len(), "{}: one mark per model", group.label);
+        assert_eq!(
+            node.attribute("data-n"),
+            Some(group.values.len().to_string().as_str())
+        );
+        let marks = node
+            .descendants()
+            .filter(|n| n.attribute("data-value").is_some())
+            .count();
+        assert_eq!(
+            marks,
+            group.values.len(),
+            "{}: one mark per model",
+            group.label
+        );
     }
     // The description gives the medians in words.
     assert!(svg.contains("aligned: 7 models, median 0.002,"), "{svg}");
@@ -205,6 +236,18 @@ fn a_group_without_spread_draws_its_points_without_a_shape() {
         .descendants()
         .find(|n| n.attribute("data-group") == Some("aligned"))
         .unwrap();
-    assert_eq!(aligned.descendants().filter(|n| n.has_tag_name("path")).count(), 0);
-    assert_eq!(aligned.descendants().filter(|n| n.attribute("data-value").is_some()).count(), 6);
+    assert_eq!(
+        aligned
+            .descendants()
+            .filter(|n| n.has_tag_name("path"))
+            .count(),
+        0
+    );
+    assert_eq!(
+        aligned
+            .descendants()
+            .filter(|n| n.attribute("data-value").is_some())
+            .count(),
+        6
+    );
 }

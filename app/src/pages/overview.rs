@@ -17,6 +17,12 @@ pub fn Overview() -> impl IntoView {
                 "both models and must say which one is the faker."
             </p>
             <p>
+                "Start with "<a href="/zoo">"the zoo"</a>" and "<a href="/playground">"the playground"</a>
+                " to meet the models; "<a href="/benchmark">"the benchmark"</a>" says which prompts a detector may use "
+                "and how far plain confidence gets; "<a href="/results">"the results"</a>" set every strategy of the "
+                "committed report beside the paper's numbers, with the violins of their scores."
+            </p>
+            <p>
                 "The models run in this tab. The panel below shows the backend they run on; the full "
                 "details are on the "<a href="/system">"System"</a>" page."
             </p>

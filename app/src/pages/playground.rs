@@ -954,28 +954,11 @@ fn saliency_map(
     view! { <div class="saliency-map" data-testid="saliency-map">{pieces}</div> }.into_any()
 }
 
-/// A single-hue sequential blue ramp (light to dark), readable with any colour vision; the text
-/// turns white on the darker half.
-fn ramp(t: f32) -> (String, &'static str) {
-    let stops = [
-        (247.0, 251.0, 255.0),
-        (107.0, 174.0, 214.0),
-        (8.0, 48.0, 107.0),
-    ];
-    let t = t.clamp(0.0, 1.0);
-    let (from, to, local) = if t < 0.5 {
-        (stops[0], stops[1], t * 2.0)
-    } else {
-        (stops[1], stops[2], (t - 0.5) * 2.0)
-    };
-    let mix = |a: f32, b: f32| (a + (b - a) * local).round() as u8;
-    let color = format!(
-        "rgb({}, {}, {})",
-        mix(from.0, to.0),
-        mix(from.1, to.1),
-        mix(from.2, to.2)
-    );
-    (color, if t > 0.55 { "#ffffff" } else { "#1a1a1a" })
+/// The charts' sequential blue ramp (light to dark, readable with any colour vision) and the
+/// text colour, black or white, that contrasts more with it (always at least 4.5:1).
+fn ramp(t: f32) -> (String, String) {
+    let background = poser_charts::palette::BLUES.at(f64::from(t));
+    (background.hex(), background.readable_text().hex())
 }
 
 #[component]

@@ -233,7 +233,7 @@ impl ReportSummary {
                     row: result.row.clone(),
                     strategy: result.strategy,
                     rule: result.rule.clone(),
-                    hook: result.hook.clone(),
+                    hook: result.hook,
                     paper: result.paper.clone(),
                     accuracy: evaluation.accuracy,
                     ties: evaluation.ties,
