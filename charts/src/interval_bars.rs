@@ -3,7 +3,7 @@
 
 use crate::palette::{INK, MUTED, REFERENCE, Role};
 use crate::scale::{Axis, Scale, percent};
-use crate::svg::{SvgWriter, caption, heading, num, wrap};
+use crate::svg::{SvgWriter, caption, dashed_line, heading, num, wrap};
 use crate::{Chart, Labels};
 
 /// One row.
@@ -215,17 +215,7 @@ impl IntervalBarsChart {
 
         if let Some(chance) = self.chance {
             let x = axis.pixel(chance);
-            writer.leaf(
-                "line",
-                &[
-                    ("x1", num(x)),
-                    ("x2", num(x)),
-                    ("y1", num(top - 6.0)),
-                    ("y2", num(plot_bottom)),
-                    ("stroke", INK.to_owned()),
-                    ("stroke-dasharray", "4 3".to_owned()),
-                ],
-            );
+            dashed_line(&mut writer, (x, top - 6.0), (x, plot_bottom));
         }
         let legend = format!(
             "Bar and whisker: accuracy and its 95% interval. Black diamond: {}.{}",

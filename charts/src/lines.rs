@@ -4,7 +4,7 @@
 
 use crate::palette::{INK, MUTED, REFERENCE, Role};
 use crate::scale::{Axis, Scale, format_value};
-use crate::svg::{SvgWriter, caption, heading, mark, num, polyline, value_axis, wrap};
+use crate::svg::{SvgWriter, caption, dashed_line, heading, mark, num, polyline, value_axis, wrap};
 use crate::{Chart, Labels};
 
 /// One point of a line.
@@ -164,17 +164,7 @@ impl LineChart {
 
         for (value, label) in &self.reference_lines {
             let y = y_axis.pixel(*value);
-            writer.leaf(
-                "line",
-                &[
-                    ("x1", num(left)),
-                    ("x2", num(right)),
-                    ("y1", num(y)),
-                    ("y2", num(y)),
-                    ("stroke", INK.to_owned()),
-                    ("stroke-dasharray", "4 3".to_owned()),
-                ],
-            );
+            dashed_line(&mut writer, (left, y), (right, y));
             writer.text(
                 "text",
                 &[

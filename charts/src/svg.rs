@@ -138,6 +138,21 @@ impl SvgWriter {
     }
 }
 
+/// A dashed reference line (chance, a paper's number) in the ink colour.
+pub fn dashed_line(writer: &mut SvgWriter, from: (f64, f64), to: (f64, f64)) {
+    writer.leaf(
+        "line",
+        &[
+            ("x1", num(from.0)),
+            ("x2", num(to.0)),
+            ("y1", num(from.1)),
+            ("y2", num(to.1)),
+            ("stroke", crate::palette::INK.to_owned()),
+            ("stroke-dasharray", "4 3".to_owned()),
+        ],
+    );
+}
+
 /// A path's `d` through the points, as straight segments.
 pub fn polyline(points: &[(f64, f64)]) -> String {
     let mut d = String::new();
@@ -151,28 +166,6 @@ pub fn polyline(points: &[(f64, f64)]) -> String {
         );
     }
     d
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_are_short_and_stable() {
-        assert_eq!(num(1.0), "1");
-        assert_eq!(num(1.50), "1.5");
-        assert_eq!(num(-0.001), "0");
-        assert_eq!(num(12.346), "12.35");
-        assert_eq!(num(f64::NAN), "0");
-    }
-
-    #[test]
-    fn text_is_escaped() {
-        assert_eq!(
-            escape("<b>\"a\" & 'b'</b>"),
-            "&lt;b&gt;&quot;a&quot; &amp; &#39;b&#39;&lt;/b&gt;"
-        );
-    }
 }
 
 /// Splits text into lines of at most `width` characters at spaces (a longer word stands alone).
@@ -380,5 +373,27 @@ pub fn area_fill(role: crate::Role, id: &str) -> String {
     match role {
         crate::Role::Faker => format!("url(#{id}-hatch)"),
         other => other.tint().to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_short_and_stable() {
+        assert_eq!(num(1.0), "1");
+        assert_eq!(num(1.50), "1.5");
+        assert_eq!(num(-0.001), "0");
+        assert_eq!(num(12.346), "12.35");
+        assert_eq!(num(f64::NAN), "0");
+    }
+
+    #[test]
+    fn text_is_escaped() {
+        assert_eq!(
+            escape("<b>\"a\" & 'b'</b>"),
+            "&lt;b&gt;&quot;a&quot; &amp; &#39;b&#39;&lt;/b&gt;"
+        );
     }
 }

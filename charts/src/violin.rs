@@ -9,7 +9,9 @@
 use crate::palette::{INK, MUTED, Role};
 use crate::scale::{Axis, Scale, format_value};
 use crate::stats::{Jitter, gaussian_kde, silverman_bandwidth, summary};
-use crate::svg::{SvgWriter, area_fill, caption, hatch_defs, heading, mark, num, value_axis, wrap};
+use crate::svg::{
+    SvgWriter, area_fill, caption, dashed_line, hatch_defs, heading, mark, num, value_axis, wrap,
+};
 use crate::{Chart, Labels};
 
 /// One violin.
@@ -90,17 +92,7 @@ impl ViolinChart {
 
         if let Some((value, label)) = &self.reference {
             let y = axis.pixel(*value);
-            writer.leaf(
-                "line",
-                &[
-                    ("x1", num(left)),
-                    ("x2", num(right)),
-                    ("y1", num(y)),
-                    ("y2", num(y)),
-                    ("stroke", INK.to_owned()),
-                    ("stroke-dasharray", "4 3".to_owned()),
-                ],
-            );
+            dashed_line(&mut writer, (left, y), (right, y));
             writer.text(
                 "text",
                 &[
