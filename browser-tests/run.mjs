@@ -50,6 +50,13 @@ const forwardRequest = {
 };
 const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const readyTimeoutMs = 180_000;
+// The committed report: the results and benchmark pages must show what it holds.
+const report = JSON.parse(fs.readFileSync(path.join(repoRoot, 'public/reports/zoo.json'), 'utf8'));
+// Issue 20's budget for everything the results page fetches.
+const resultsBudgetBytes = 1_500_000;
+// axe-core, the accessibility checker, injected into each page after its test.
+const axePath = path.join(repoRoot, 'browser-tests/node_modules/axe-core/axe.min.js');
+const accessibilityFindings = [];
 fs.mkdirSync(artifactsDir, { recursive: true });
 
 // Flags the closed network and running as root need; see README "Browser tests".
@@ -374,6 +381,117 @@ const tests = [
     },
   },
   {
+    name: 'results-page-shows-every-verdict-row-violin-and-download',
+    webgpu: false,
+    async run(page) {
+      const transfers = await recordTransfers(page);
+      await page.goto(`${origin}/results`);
+      const section = await readyReportPage(page, 'results');
+      // Every byte the page fetched until its charts were drawn and the network went quiet.
+      await page.waitForLoadState('networkidle');
+      const transferred = transfers.total();
+      const drawnMs = Number(await section.getAttribute('data-drawn-ms'));
+      const observedMs = await page.evaluate(() => performance.now());
+      fs.writeFileSync(path.join(artifactsDir, 'results-transfers.json'), JSON.stringify({
+        transferred_bytes: transferred,
+        budget_bytes: resultsBudgetBytes,
+        data_drawn_ms: drawnMs,
+        charts_seen_by_test_ms: observedMs,
+        files: transfers.files(),
+      }, null, 2));
+      process.stderr.write(`     /results: ${transferred} bytes transferred, charts drawn ${drawnMs.toFixed(0)} ms after navigation\n`);
+      expect(transferred <= resultsBudgetBytes, `/results transferred ${transferred} bytes, more than the budget of ${resultsBudgetBytes}`);
+      expect(!transfers.files().some(({ url }) => url.endsWith('/zoo.json')), 'the results page must not fetch the full report');
+
+      // Every verdict row of the committed report, with the numbers the report holds.
+      const rows = report.results.filter((row) => row.evaluation?.verdicts?.length);
+      expectEqual(await page.getByTestId('result-row').count(), rows.length, 'verdict rows on the page');
+      for (const row of rows) {
+        const shown = page.locator(`[data-testid="result-row"][data-row="${row.row}"]`);
+        const { accuracy, interval, ties } = row.evaluation;
+        expectEqual(Number(await shown.getAttribute('data-accuracy')), accuracy, `${row.row} accuracy`);
+        expectEqual(Number(await shown.getAttribute('data-interval-low')), interval[0], `${row.row} interval low`);
+        expectEqual(Number(await shown.getAttribute('data-interval-high')), interval[1], `${row.row} interval high`);
+        expectEqual(Number(await shown.getAttribute('data-ties')), ties, `${row.row} ties`);
+        // What a reader sees: the same numbers as percentages.
+        const text = await shown.getByTestId('accuracy').textContent();
+        expectEqual(text, `${(accuracy * 100).toFixed(1)}%`, `${row.row} accuracy as shown`);
+        const intervalText = await shown.getByTestId('interval').textContent();
+        expectEqual(intervalText, `${(interval[0] * 100).toFixed(1)}% – ${(interval[1] * 100).toFixed(1)}%`, `${row.row} interval as shown`);
+      }
+
+      // One violin per rule, aligned vs faker, over every (model, family) entry its verdicts score.
+      expectEqual(await page.getByTestId('violin').count(), rows.length, 'violins on the page');
+      for (const row of rows) {
+        const expected = entriesByClass(row.evaluation.verdicts);
+        const violin = page.locator(`[data-testid="violin"][data-row="${row.row}"]`);
+        for (const [group, count] of Object.entries(expected)) {
+          const n = await violin.locator(`g.violin[data-group="${group}"]`).getAttribute('data-n');
+          expectEqual(Number(n), count, `${row.row} violin, ${group} entries`);
+          const points = await violin.locator(`g.violin[data-group="${group}"] [data-value]`).count();
+          expectEqual(points, count, `${row.row} violin, ${group} points drawn`);
+        }
+      }
+
+      // Report facts a reader needs to know what is shown.
+      const facts = await page.getByTestId('report-source').textContent();
+      expect(facts.includes(report.tool.git_commit.slice(0, 12)), `the page should name the report's commit, got ${JSON.stringify(facts)}`);
+      expect(facts.includes(String(report.config.seed)), 'the page should name the report\'s seed');
+
+      await checkChartsAndDownloads(page, 'results');
+      await page.screenshot({ path: path.join(artifactsDir, 'results.png') });
+      await page.screenshot({ path: path.join(artifactsDir, 'results-full.png'), fullPage: true });
+    },
+  },
+  {
+    name: 'benchmark-page-shows-each-familys-curation-and-the-baseline-violin',
+    webgpu: false,
+    async run(page) {
+      await page.goto(`${origin}/benchmark`);
+      const section = await readyReportPage(page, 'benchmark');
+      const curation = JSON.parse(fs.readFileSync(path.join(repoRoot, 'public/curated/summary.json'), 'utf8'));
+      const rows = page.locator('[data-testid="curation-table"] tbody tr');
+      expectEqual(await rows.count(), curation.length, 'families in the curation table');
+      for (const family of curation) {
+        // The kept count is the curated file's own length, not only what the summary says.
+        const file = path.join(repoRoot, 'public/curated', `${family.family}.jsonl`);
+        const lines = fs.readFileSync(file, 'utf8').split('\n').filter((line) => line.trim()).length;
+        expectEqual(lines, family.kept, `${family.family}: prompts in its curated file vs the summary`);
+        const row = page.locator(`[data-testid="curation-table"] tr[data-family="${family.family}"]`);
+        expectEqual(Number(await row.getAttribute('data-kept')), family.kept, `${family.family} kept`);
+        expectEqual(Number(await row.getAttribute('data-threshold')), family.threshold, `${family.family} threshold`);
+        expectEqual(await row.getByTestId('kept').textContent(), String(family.kept), `${family.family} kept as shown`);
+        expectEqual(await row.getByTestId('threshold').textContent(), family.threshold.toFixed(4), `${family.family} threshold as shown`);
+      }
+      const baseline = report.results.find((row) => row.row === 'confidence');
+      const expected = entriesByClass(baseline.evaluation.verdicts);
+      for (const [group, count] of Object.entries(expected)) {
+        const n = await page.locator(`g.violin[data-group="${group}"]`).getAttribute('data-n');
+        expectEqual(Number(n), count, `confidence violin, ${group} entries`);
+      }
+      const comparison = await page.getByTestId('baseline-comparison').textContent();
+      const ours = `${(baseline.evaluation.accuracy * 100).toFixed(1)}%`;
+      const paper = `${(baseline.paper.accuracy * 100).toFixed(1)}%`;
+      expect(comparison.includes(ours) && comparison.includes(paper),
+        `the baseline comparison should give ours (${ours}) and the paper's (${paper}), got ${JSON.stringify(comparison)}`);
+      process.stderr.write(`     /benchmark: charts drawn ${Number(await section.getAttribute('data-drawn-ms')).toFixed(0)} ms after navigation\n`);
+      await checkChartsAndDownloads(page, 'benchmark');
+      await page.screenshot({ path: path.join(artifactsDir, 'benchmark.png'), fullPage: true });
+    },
+  },
+  {
+    // The other tests check the page each ends on; this one visits every route once.
+    name: 'every-page-passes-the-accessibility-check',
+    webgpu: false,
+    async run(page) {
+      for (const route of ['/', '/zoo', '/playground', '/benchmark', '/results', '/system', '/no/such/page']) {
+        await page.goto(`${origin}${route}`);
+        await settleForAccessibility(page);
+        await checkAccessibility(page, `visit ${route}`);
+      }
+    },
+  },
+  {
     name: 'debug-panic-route-shows-the-error-view',
     webgpu: false,
     expectPageErrors: true,
@@ -419,6 +537,8 @@ for (const webgpu of [true, false]) {
     const started = Date.now();
     try {
       await test.run(page);
+      // Every page a test visits ends with the accessibility check, on the state it ended in.
+      if (!test.skipAccessibility) await checkAccessibility(page, test.name);
       if (!test.expectPageErrors && pageErrors.length > 0) {
         throw new Error(`the page reported errors:\n  ${pageErrors.join('\n  ')}`);
       }
@@ -446,6 +566,7 @@ results.push({
 
 await server.close();
 fs.writeFileSync(path.join(artifactsDir, 'results.json'), JSON.stringify(results, null, 2));
+fs.writeFileSync(path.join(artifactsDir, 'accessibility.json'), JSON.stringify(accessibilityFindings, null, 2));
 for (const result of results) {
   process.stderr.write(`${result.ok ? 'ok  ' : 'FAIL'} ${result.name} (${(result.ms / 1000).toFixed(1)} s)\n`);
   if (!result.ok) process.stderr.write(`     ${result.error}\n`);
@@ -555,6 +676,134 @@ async function checkFlipAndNative(page, pair, backend) {
   expectEqual(seen.poor.aligned.chosenRole, 'benign', 'aligned model, poor oversight');
   expect(seen.poor.faker.chosen !== seen.good.faker.chosen, `the faker should flip when oversight turns poor; it chose ${seen.poor.faker.chosen} both times`);
   expectEqual(seen.poor.faker.chosenRole, 'misaligned', 'faker, poor oversight');
+}
+
+/**
+ * Counts what the browser fetches for `page`, as it went over the wire (headers and body as
+ * sent, compressed where the server compressed), from Chromium's own network events.
+ */
+async function recordTransfers(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  const urls = new Map();
+  const files = [];
+  cdp.on('Network.requestWillBeSent', (event) => urls.set(event.requestId, event.request.url));
+  cdp.on('Network.loadingFinished', (event) => {
+    files.push({ url: urls.get(event.requestId) ?? event.requestId, bytes: event.encodedDataLength });
+  });
+  return {
+    total: () => files.reduce((sum, file) => sum + file.bytes, 0),
+    files: () => files.map((file) => ({ ...file, url: file.url.replace(origin, '') })),
+  };
+}
+
+/** Waits until a report page (`results` or `benchmark`) has drawn its charts; returns it. */
+async function readyReportPage(page, testid) {
+  await page.locator(`[data-testid="${testid}"]:is([data-state="ready"], [data-state="failed"])`)
+    .waitFor({ timeout: readyTimeoutMs });
+  const section = page.getByTestId(testid);
+  if ((await section.getAttribute('data-state')) !== 'ready') {
+    throw new Error(`/${testid} failed: ${await section.textContent()}`);
+  }
+  return section;
+}
+
+/** The distinct (model, family) entries a rule's verdicts score, counted per class. */
+function entriesByClass(verdicts) {
+  const entries = { aligned: new Set(), faker: new Set() };
+  for (const { pair } of verdicts) {
+    entries.aligned.add(`${pair.aligned}|${pair.family}`);
+    entries.faker.add(`${pair.faker}|${pair.family}`);
+  }
+  return { aligned: entries.aligned.size, faker: entries.faker.size };
+}
+
+/**
+ * Every chart on the page has a non-empty <title> and <desc>; its SVG download parses as SVG and
+ * its PNG download is an image of the chart's own size. The files go to the artifacts folder.
+ */
+async function checkChartsAndDownloads(page, pageName) {
+  const charts = await page.getByTestId('chart').all();
+  expect(charts.length > 0, `/${pageName} shows no chart`);
+  const folder = path.join(artifactsDir, `downloads-${pageName}`);
+  fs.mkdirSync(folder, { recursive: true });
+  for (const chart of charts) {
+    const title = (await chart.locator('svg > title').textContent())?.trim() ?? '';
+    const desc = (await chart.locator('svg > desc').textContent())?.trim() ?? '';
+    expect(title.length > 0, `a chart on /${pageName} has an empty <title>`);
+    expect(desc.length > 0, `the chart "${title}" has an empty <desc>`);
+    const width = Number(await chart.getAttribute('data-width'));
+    const height = Number(await chart.getAttribute('data-height'));
+
+    const svgFile = await downloadFrom(page, chart.getByTestId('download-svg'), folder);
+    const svgText = fs.readFileSync(svgFile, 'utf8');
+    const parsed = await page.evaluate((text) => {
+      const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
+      const root = doc.documentElement;
+      return {
+        error: doc.getElementsByTagName('parsererror').length > 0,
+        root: root.localName,
+        namespace: root.namespaceURI,
+        title: root.querySelector('title')?.textContent ?? '',
+      };
+    }, svgText);
+    expect(!parsed.error && parsed.root === 'svg' && parsed.namespace === 'http://www.w3.org/2000/svg',
+      `the SVG download of "${title}" does not parse as SVG (${JSON.stringify(parsed)})`);
+    expectEqual(parsed.title.trim(), title, `title inside the SVG download of "${title}"`);
+
+    const pngFile = await downloadFrom(page, chart.getByTestId('download-png'), folder);
+    const png = fs.readFileSync(pngFile);
+    const signature = '89504e470d0a1a0a';
+    expectEqual(png.subarray(0, 8).toString('hex'), signature, `PNG signature of "${title}"`);
+    // IHDR is the first chunk: width and height as big-endian u32 at bytes 16 and 20.
+    expectEqual(png.readUInt32BE(16), width, `PNG width of "${title}"`);
+    expectEqual(png.readUInt32BE(20), height, `PNG height of "${title}"`);
+    // A blank canvas would pass the size check: the image must hold more than one colour.
+    expect(png.length > 2_000, `the PNG of "${title}" is only ${png.length} bytes; is it blank?`);
+  }
+  process.stderr.write(`     /${pageName}: ${charts.length} charts, each with a title and SVG and PNG downloads\n`);
+}
+
+async function downloadFrom(page, button, folder) {
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), button.click()]);
+  const failure = await download.failure();
+  if (failure) throw new Error(`download ${download.suggestedFilename()} failed: ${failure}`);
+  const file = path.join(folder, download.suggestedFilename());
+  await download.saveAs(file);
+  return file;
+}
+
+/** Waits until nothing on the page is still loading or running, so that axe sees the settled page. */
+async function settleForAccessibility(page) {
+  await page.waitForFunction(() => {
+    const busy = document.querySelectorAll('[data-state="loading"], [data-state="running"], [data-state="starting"], [data-state="waiting"]');
+    const badge = document.querySelector('[data-testid="backend-badge"]');
+    return busy.length === 0 && document.querySelector('main, [data-testid="panic-view"]') !== null
+      && !(badge && /starting/.test(badge.textContent));
+  }, null, { timeout: readyTimeoutMs });
+  await page.waitForLoadState('networkidle');
+}
+
+/**
+ * Runs axe-core (WCAG 2 A and AA rules and best practices) on the page as it is now. Fails on any
+ * serious or critical violation; every finding goes to accessibility.json.
+ */
+async function checkAccessibility(page, where) {
+  await page.addScriptTag({ path: axePath });
+  const found = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.map((violation) => ({
+      id: violation.id,
+      impact: violation.impact,
+      help: violation.help,
+      nodes: violation.nodes.slice(0, 5).map((node) => ({ target: node.target.join(' '), summary: node.failureSummary })),
+    }));
+  });
+  const url = page.url().replace(origin, '');
+  accessibilityFindings.push({ where, url, violations: found });
+  const blocking = found.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
+  expect(blocking.length === 0, `axe found ${blocking.length} serious or critical violations on ${url}:\n  ${blocking
+    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((node) => node.target).join(', ')})`).join('\n  ')}`);
 }
 
 function maxAbsDifference(a, b) {
