@@ -1,9 +1,12 @@
 // A minimal static server for the built page: files from dist/, and index.html for every
-// path without a file extension (the page routes on the client).
+// path without a file extension (the page routes on the client). Text and wasm go gzip-encoded
+// when the browser accepts it, as any static host serves them, so that the transfers the tests
+// record are what a reader would download.
 
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 
 const types = {
   '.html': 'text/html; charset=utf-8',
@@ -15,6 +18,17 @@ const types = {
   '.png': 'image/png',
   '.safetensors': 'application/octet-stream',
 };
+// Model weights are int8 and barely compress; everything else here is text or wasm.
+const compressible = new Set(['.html', '.js', '.wasm', '.css', '.json', '.jsonl', '.svg']);
+// Each file is compressed once per server: the 16 MB wasm takes about a second.
+const gzipped = new Map();
+
+function gzipOf(file) {
+  if (!gzipped.has(file)) {
+    gzipped.set(file, zlib.gzipSync(fs.readFileSync(file), { level: 9 }));
+  }
+  return gzipped.get(file);
+}
 
 export async function serveDist(distDir) {
   if (!fs.existsSync(path.join(distDir, 'index.html'))) {
@@ -34,10 +48,19 @@ export async function serveDist(distDir) {
       }
       file = path.join(distDir, 'index.html');
     }
-    response.writeHead(200, {
+    const headers = {
       'content-type': types[path.extname(file)] ?? 'application/octet-stream',
       'cache-control': 'no-store',
-    });
+      vary: 'accept-encoding',
+    };
+    const acceptsGzip = /\bgzip\b/.test(request.headers['accept-encoding'] ?? '');
+    if (acceptsGzip && compressible.has(path.extname(file))) {
+      const body = gzipOf(file);
+      response.writeHead(200, { ...headers, 'content-encoding': 'gzip', 'content-length': body.length });
+      response.end(body);
+      return;
+    }
+    response.writeHead(200, headers);
     fs.createReadStream(file).pipe(response);
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
