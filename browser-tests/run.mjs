@@ -746,6 +746,35 @@ async function checkChartsAndDownloads(page, pageName) {
   expect(charts.length > 0, `/${pageName} shows no chart`);
   const folder = path.join(artifactsDir, `downloads-${pageName}`);
   fs.mkdirSync(folder, { recursive: true });
+  // Chromium lets a tab's first download through; each later one must follow a fresh user
+  // gesture, and under load the gesture of a CDP click can reach the browser after the download
+  // (it then waits for a prompt headless Chromium never shows). So the first file goes through
+  // Chromium's own downloads, and the rest are taken where the page hands them to the browser:
+  // the app's link click, with the file it made.
+  let viaChromium = true;
+  await page.evaluate(() => {
+    window.poserDownloads = [];
+    const click = HTMLAnchorElement.prototype.click;
+    HTMLAnchorElement.prototype.click = function clickOrCapture() {
+      if (!window.poserCapture || !this.download || !this.href.startsWith('blob:')) return click.call(this);
+      const name = this.download;
+      window.poserDownloads.push(fetch(this.href).then((response) => response.blob()).then((blob) => new Promise((resolve) => {
+        const reader = new FileReader();
+        reader.onload = () => resolve({ name, base64: String(reader.result).split(',')[1] });
+        reader.readAsDataURL(blob);
+      })));
+      return undefined;
+    };
+  });
+  const download = async (button) => {
+    if (viaChromium) {
+      viaChromium = false;
+      const file = await downloadFrom(page, button, folder);
+      await page.evaluate(() => { window.poserCapture = true; });
+      return file;
+    }
+    return capturedDownload(page, button, folder);
+  };
   for (const chart of charts) {
     const title = (await chart.locator('svg > title').textContent())?.trim() ?? '';
     const desc = (await chart.locator('svg > desc').textContent())?.trim() ?? '';
@@ -754,7 +783,7 @@ async function checkChartsAndDownloads(page, pageName) {
     const width = Number(await chart.getAttribute('data-width'));
     const height = Number(await chart.getAttribute('data-height'));
 
-    const svgFile = await downloadFrom(page, chart.getByTestId('download-svg'), folder);
+    const svgFile = await download(chart.getByTestId('download-svg'));
     const svgText = fs.readFileSync(svgFile, 'utf8');
     const parsed = await page.evaluate((text) => {
       const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
@@ -770,7 +799,7 @@ async function checkChartsAndDownloads(page, pageName) {
       `the SVG download of "${title}" does not parse as SVG (${JSON.stringify(parsed)})`);
     expectEqual(parsed.title.trim(), title, `title inside the SVG download of "${title}"`);
 
-    const pngFile = await downloadFrom(page, chart.getByTestId('download-png'), folder);
+    const pngFile = await download(chart.getByTestId('download-png'));
     const png = fs.readFileSync(pngFile);
     const signature = '89504e470d0a1a0a';
     expectEqual(png.subarray(0, 8).toString('hex'), signature, `PNG signature of "${title}"`);
@@ -783,17 +812,38 @@ async function checkChartsAndDownloads(page, pageName) {
   process.stderr.write(`     /${pageName}: ${charts.length} charts, each with a title and SVG and PNG downloads\n`);
 }
 
+/** Clicks `button` and saves the file the page hands to the browser (see checkChartsAndDownloads). */
+async function capturedDownload(page, button, folder) {
+  const before = await page.evaluate(() => window.poserDownloads.length);
+  await button.click();
+  try {
+    await page.waitForFunction((count) => window.poserDownloads.length > count, before, { timeout: 30_000 });
+  } catch (error) {
+    throw new Error(`no download from "${await button.textContent()}" of the chart `
+      + `${JSON.stringify(await chartTitleOf(button))}; the page said ${JSON.stringify(await chartNoticesOf(button))}`);
+  }
+  const { name, base64 } = await page.evaluate((index) => window.poserDownloads[index], before);
+  const file = path.join(folder, name);
+  fs.writeFileSync(file, Buffer.from(base64, 'base64'));
+  return file;
+}
+
+function chartTitleOf(button) {
+  return button.locator('xpath=ancestor::figure[1]').getAttribute('data-title').catch(() => null);
+}
+
+function chartNoticesOf(button) {
+  return button.locator('xpath=ancestor::figure[1]').locator('[role="alert"]').allTextContents().catch(() => []);
+}
+
 async function downloadFrom(page, button, folder) {
   let download;
   try {
     [download] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), button.click()]);
   } catch (error) {
     // Say which chart and what the page said, not only that no download came.
-    const frame = button.locator('xpath=ancestor::figure[1]');
-    const title = await frame.getAttribute('data-title').catch(() => null);
-    const notice = await frame.locator('[role="alert"]').allTextContents().catch(() => []);
-    throw new Error(`no download from "${await button.textContent()}" of the chart ${JSON.stringify(title)}; `
-      + `the page said ${JSON.stringify(notice)}: ${error.message.split('\n')[0]}`);
+    throw new Error(`no download from "${await button.textContent()}" of the chart ${JSON.stringify(await chartTitleOf(button))}; `
+      + `the page said ${JSON.stringify(await chartNoticesOf(button))}: ${error.message.split('\n')[0]}`);
   }
   const failure = await download.failure();
   if (failure) throw new Error(`download ${download.suggestedFilename()} failed: ${failure}`);
