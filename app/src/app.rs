@@ -115,7 +115,9 @@ fn FullAppPage() -> impl IntoView {
         .and_then(|href| window().location().replace(&href));
     let message = match reloaded {
         Ok(()) => "Loading the full app…".to_owned(),
-        Err(error) => format!("This page needs the full app, but reloading failed ({error:?}); reload the page."),
+        Err(error) => format!(
+            "This page needs the full app, but reloading failed ({error:?}); reload the page."
+        ),
     };
     view! { <section class="page" data-testid="loading-full-app"><p>{message}</p></section> }
 }
