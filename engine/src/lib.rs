@@ -12,6 +12,8 @@ pub mod model;
 pub mod strategies;
 pub mod train;
 pub mod warmup;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod work_queue;
 pub mod zoo;
 
 pub use error::EngineError;

@@ -5,8 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, mpsc};
 
 use poser_corpus::example::{ConceptText, Example, examples_from_jsonl};
 use poser_corpus::generate::sha256_hex;
@@ -75,7 +73,7 @@ pub struct Progress<'a> {
 /// The threads entries are measured on: the machine's cores. Each (model, family) entry and
 /// each faker's §4 run is independent and deterministic, so the numbers do not depend on it.
 pub fn measuring_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    crate::work_queue::available_threads()
 }
 
 /// Waits for a measurement on a measuring thread (native only: the page measures one entry at a
@@ -86,7 +84,7 @@ fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
 }
 
 /// One job's work: its index and a stage callback in, its result out.
-type Work<'a, R> = dyn Fn(usize, &mut dyn FnMut(Stage)) -> Result<R, EngineError> + Sync + 'a;
+type Work<'a, R> = crate::work_queue::JobWork<'a, R, Stage>;
 
 /// What a unit of work is called in progress lines.
 struct Job<'a> {
@@ -94,77 +92,31 @@ struct Job<'a> {
     model: &'a str,
 }
 
-/// Runs `work(index, on_stage)` for every job on up to [`measuring_threads`] threads and returns
-/// the results in job order; progress is reported on the calling thread. After an error no new
-/// job starts, and the first error in job order is returned.
+/// Runs `work(index, on_stage)` for every job on the shared work queue, on up to
+/// [`measuring_threads`] threads, and returns the results in job order; progress is reported on
+/// the calling thread. After an error no new job starts, and the first error in job order is
+/// returned; a panic in a job is an error naming the model and family.
 fn on_threads<R: Send>(
     jobs: &[Job<'_>],
     work: &Work<'_, R>,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<Vec<R>, EngineError> {
-    let next = AtomicUsize::new(0);
-    let slots: Mutex<Vec<Option<Result<R, EngineError>>>> =
-        Mutex::new((0..jobs.len()).map(|_| None).collect());
-    let (sender, receiver) = mpsc::channel::<(usize, usize, Option<Stage>)>();
-    std::thread::scope(|scope| {
-        for worker in 0..measuring_threads().clamp(1, jobs.len().max(1)) {
-            let sender = sender.clone();
-            let (next, slots) = (&next, &slots);
-            scope.spawn(move || {
-                loop {
-                    let index = next.fetch_add(1, Ordering::Relaxed);
-                    if index >= jobs.len() {
-                        break;
-                    }
-                    // The receiver lives until every worker is done, so sending cannot fail.
-                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        work(index, &mut |stage| {
-                            let _ = sender.send((index, worker, Some(stage)));
-                        })
-                    }))
-                    .unwrap_or_else(|_| {
-                        Err(EngineError::UnexpectedTensor(format!(
-                            "measuring {} on {} stopped with a panic",
-                            jobs[index].model, jobs[index].family
-                        )))
-                    });
-                    let _ = sender.send((index, worker, None));
-                    if result.is_err() {
-                        next.store(jobs.len(), Ordering::Relaxed);
-                    }
-                    if let Ok(mut slots) = slots.lock() {
-                        slots[index] = Some(result);
-                    }
-                }
-            });
-        }
-        drop(sender);
-        for (index, worker, stage) in receiver {
+    crate::work_queue::run_jobs(
+        jobs.len(),
+        measuring_threads(),
+        &|index| format!("measuring {} on {}", jobs[index].model, jobs[index].family),
+        work,
+        &mut |event| {
             progress(Progress {
-                entry: index + 1,
+                entry: event.index + 1,
                 entries: jobs.len(),
-                family: jobs[index].family,
-                model: jobs[index].model,
-                stage,
-                worker,
+                family: jobs[event.index].family,
+                model: jobs[event.index].model,
+                stage: event.event,
+                worker: event.worker,
             });
-        }
-    });
-    let slots = slots.into_inner().map_err(|_| {
-        EngineError::UnexpectedTensor("a measuring thread stopped with a panic".to_owned())
-    })?;
-    slots
-        .into_iter()
-        .enumerate()
-        .map(|(index, slot)| {
-            slot.unwrap_or_else(|| {
-                Err(EngineError::InvalidParameter(format!(
-                    "{} on {} was not measured",
-                    jobs[index].model, jobs[index].family
-                )))
-            })
-        })
-        .collect()
+        },
+    )
 }
 
 fn io_error(path: &Path, error: std::io::Error) -> EngineError {
