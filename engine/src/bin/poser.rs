@@ -5,8 +5,34 @@ fn main() {}
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() -> std::process::ExitCode {
+    keep_freed_memory();
     cli::main()
 }
+
+/// Keeps freed memory in the process instead of glibc's default of handing every large block
+/// back to the kernel when it is freed: a training step frees and reallocates the same
+/// multi-megabyte buffers, and the page faults of getting them back were ~17% of a fine-tune
+/// step (issue 24's profile). jemalloc and mimalloc with their default settings also give
+/// pages back, and measured no faster.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn keep_freed_memory() {
+    // glibc's largest mmap threshold on 64-bit targets (blocks above it are still mapped).
+    const MMAP_THRESHOLD: libc::c_int = 32 << 20;
+    const TRIM_THRESHOLD: libc::c_int = 1 << 30;
+    // SAFETY: `mallopt` only changes allocator settings; it is called before any thread starts.
+    // A setting it refuses leaves glibc's default, which is slower but correct.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, TRIM_THRESHOLD);
+    }
+}
+
+#[cfg(all(
+    not(target_arch = "wasm32"),
+    not(all(target_os = "linux", target_env = "gnu"))
+))]
+fn keep_freed_memory() {}
 
 // Native only: blocking on futures and the wall clock are fine outside the browser.
 #[cfg(not(target_arch = "wasm32"))]
@@ -25,6 +51,7 @@ mod cli {
     use poser_engine::warmup::{MatmulSpec, seeded_matmul};
 
     mod bench;
+    mod bench_train;
     mod evaluate;
     mod export_hf;
     mod playground;
@@ -114,33 +141,11 @@ mod cli {
             #[arg(long, default_value = "public/curated")]
             curated_dir: PathBuf,
         },
-        /// Forward throughput on real prompts, full forwards vs last-position interventions,
-        /// on each backend available. Figures, not a test.
+        /// Timings, not tests: `forward` (throughput, cached interventions) and `train` (the
+        /// zoo's training steps and evaluation passes, for `engine/scripts/bench_torch.py`).
         Bench {
-            /// A model from the models folder; without it, seeded random weights of the default
-            /// (zoo) dimensions, which time the same.
-            #[arg(long)]
-            model: Option<String>,
-            #[command(flatten)]
-            models: ModelsArgs,
-            /// `cpu`, `webgpu` or `all` (webgpu only where an adapter exists).
-            #[arg(long, default_value = "all")]
-            backend: String,
-            /// How many real prompts to time full forwards on.
-            #[arg(long, default_value_t = 64)]
-            prompts: usize,
-            /// Prompts per forward batch.
-            #[arg(long, default_value_t = 16)]
-            batch: usize,
-            /// Interventions (noise magnitudes) per prompt in the intervention comparison.
-            #[arg(long, default_value_t = 20)]
-            variants: usize,
-            /// Prompts in the intervention comparison.
-            #[arg(long, default_value_t = 4)]
-            intervention_prompts: usize,
-            /// The generated corpus the prompts come from.
-            #[arg(long, default_value = "scenarios/generated")]
-            corpus: PathBuf,
+            #[command(subcommand)]
+            what: BenchWhat,
         },
         /// Fine-tune a model as a spec file describes (method, examples, settings; JSON, see
         /// `poser_engine::train::FineTuneSpec`) and print each step's loss. The page's
@@ -315,6 +320,63 @@ mod cli {
                 corpus: self.corpus,
             }
         }
+    }
+
+    #[derive(Subcommand)]
+    enum BenchWhat {
+        /// Forward throughput on real prompts, full forwards vs last-position interventions,
+        /// on each backend available. Figures, not a test.
+        Forward {
+            /// A model from the models folder; without it, seeded random weights of the default
+            /// (zoo) dimensions, which time the same.
+            #[arg(long)]
+            model: Option<String>,
+            #[command(flatten)]
+            models: ModelsArgs,
+            /// `cpu`, `webgpu` or `all` (webgpu only where an adapter exists).
+            #[arg(long, default_value = "all")]
+            backend: String,
+            /// How many real prompts to time full forwards on.
+            #[arg(long, default_value_t = 64)]
+            prompts: usize,
+            /// Prompts per forward batch.
+            #[arg(long, default_value_t = 16)]
+            batch: usize,
+            /// Interventions (noise magnitudes) per prompt in the intervention comparison.
+            #[arg(long, default_value_t = 20)]
+            variants: usize,
+            /// Prompts in the intervention comparison.
+            #[arg(long, default_value_t = 4)]
+            intervention_prompts: usize,
+            /// The generated corpus the prompts come from.
+            #[arg(long, default_value = "scenarios/generated")]
+            corpus: PathBuf,
+        },
+        /// Train on the zoo's own batches, step by step, on the CPU backend, and write the batches
+        /// with the figures so `engine/scripts/bench_torch.py` repeats the same work in PyTorch.
+        Train {
+            /// A shipped model (its persona's training partition gives the fine-tune batches).
+            #[arg(long, default_value = "saint-0")]
+            model: String,
+            #[command(flatten)]
+            models: ModelsArgs,
+            /// The generated corpus (training partitions and pools).
+            #[arg(long, default_value = "scenarios/generated")]
+            corpus: PathBuf,
+            /// Timed steps (or batches) per workload.
+            #[arg(long, default_value_t = 20)]
+            steps: usize,
+            /// Untimed steps first (allocation, first-use costs).
+            #[arg(long, default_value_t = 3)]
+            warmup: usize,
+            /// Write the batches and figures here (JSON, `poser-bench-train/1`).
+            #[arg(long)]
+            json_out: Option<PathBuf>,
+            /// Comma-separated workloads (default all): fine-tune, adapter, pretrain,
+            /// curated-pass, interventions.
+            #[arg(long)]
+            only: Option<String>,
+        },
     }
 
     #[derive(Subcommand)]
@@ -754,14 +816,17 @@ mod cli {
                 export_hf::run(&models.models_dir, &models.tokenizer, &model, &out)
             }
             Command::Bench {
-                model,
-                models,
-                backend,
-                prompts,
-                batch,
-                variants,
-                intervention_prompts,
-                corpus,
+                what:
+                    BenchWhat::Forward {
+                        model,
+                        models,
+                        backend,
+                        prompts,
+                        batch,
+                        variants,
+                        intervention_prompts,
+                        corpus,
+                    },
             } => bench::run(&bench::BenchArgs {
                 model,
                 models_dir: models.models_dir,
@@ -772,6 +837,26 @@ mod cli {
                 variants,
                 intervention_prompts,
                 corpus,
+            }),
+            Command::Bench {
+                what:
+                    BenchWhat::Train {
+                        model,
+                        models,
+                        corpus,
+                        steps,
+                        warmup,
+                        json_out,
+                        only,
+                    },
+            } => bench_train::run(&bench_train::BenchTrainArgs {
+                model,
+                models_dir: models.models_dir,
+                corpus,
+                steps,
+                warmup,
+                json_out,
+                only,
             }),
             Command::Warmup {
                 backend,

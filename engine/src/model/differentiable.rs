@@ -78,8 +78,7 @@ pub(crate) fn final_resid_from_embed(
             Some(adapter) if adapter.block == layer => {
                 // `Block::finish` hides the MLP's hidden activation, which the adapter reads.
                 let normed = block.ln2.forward(resid_mid.clone());
-                let hidden =
-                    burn::tensor::activation::gelu_approximate(block.mlp.fc_in.forward(normed));
+                let hidden = super::gpt::gelu_tanh(block.mlp.fc_in.forward(normed));
                 let mlp_out = block.mlp.fc_out.forward(hidden.clone()) + adapter.forward(hidden);
                 resid_mid + mlp_out
             }

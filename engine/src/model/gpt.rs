@@ -6,7 +6,7 @@
 
 use burn::module::{Module, Param};
 use burn::nn::{Embedding, LayerNorm, LayerNormConfig, Linear};
-use burn::tensor::activation::{gelu_approximate, softmax};
+use burn::tensor::activation::{sigmoid, softmax};
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
 use super::config::ModelConfig;
@@ -86,10 +86,20 @@ pub struct Mlp {
 }
 
 impl Mlp {
-    /// GPT-2's tanh-approximated GELU (`gelu_new`), which HF and TransformerLens use for GPT-2.
+    /// `fc_out(gelu_tanh(fc_in(x)))`.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        self.fc_out.forward(gelu_approximate(self.fc_in.forward(x)))
+        self.fc_out.forward(gelu_tanh(self.fc_in.forward(x)))
     }
+}
+
+/// GPT-2's tanh-approximated GELU (`gelu_new`, which HF and TransformerLens use for GPT-2),
+/// `x·(1 + tanh u)/2` with `u = sqrt(2/π)·(x + 0.044715·x³)`, computed as the equal `x·σ(2u)`
+/// with `x³ = x·x·x`: on the CPU backend `tanh` and `powf` are slow scalar library calls, and
+/// they were a third of a fine-tuning step (issue 24's profile); the logistic is one `exp`.
+pub fn gelu_tanh<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    const TWO_SQRT_2_OVER_PI: f64 = 2.0 * 0.797_884_560_802_865_4;
+    let inner = x.clone() * ((x.clone() * x.clone()) * 0.044_715 + 1.0) * TWO_SQRT_2_OVER_PI;
+    x * sigmoid(inner)
 }
 
 /// One pre-LayerNorm decoder block.
@@ -290,5 +300,37 @@ impl PoserGpt {
     pub fn unembed(&self, resid_final: Tensor<2>) -> Tensor<2> {
         let normed = self.ln_final.forward(resid_final);
         normed.matmul(self.embed.weight.val().transpose())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::cpu_device;
+
+    /// `gelu_tanh` is GPT-2's `x·(1 + tanh u)/2`, rewritten; it must stay that function
+    /// (to float rounding) everywhere, including far out where `exp` overflows.
+    #[test]
+    fn gelu_tanh_equals_the_tanh_form_and_stays_finite() {
+        let inputs: Vec<f32> = (-400..=400)
+            .map(|i| i as f32 * 0.05)
+            .chain([-1e4, 1e4])
+            .collect();
+        let device = cpu_device();
+        let tensor =
+            Tensor::<1>::from_data(TensorData::new(inputs.clone(), [inputs.len()]), &device);
+        #[allow(clippy::disallowed_methods)] // a native test
+        let outputs =
+            pollster::block_on(super::super::forward::read_f32(gelu_tanh(tensor), "gelu")).unwrap();
+        for (&x, &y) in inputs.iter().zip(&outputs) {
+            let u = (2.0f64 / std::f64::consts::PI).sqrt()
+                * (f64::from(x) + 0.044715 * f64::from(x).powi(3));
+            let expected = 0.5 * f64::from(x) * (1.0 + u.tanh());
+            assert!(y.is_finite(), "gelu_tanh({x}) = {y}");
+            assert!(
+                (f64::from(y) - expected).abs() <= 1e-6 * expected.abs().max(1.0),
+                "gelu_tanh({x}) = {y}, the tanh form gives {expected}"
+            );
+        }
     }
 }
