@@ -110,10 +110,9 @@ def torch_workload(torch, transformers, hf_dir, workload, n_ctx, from_end):
     adamw = dict(lr=settings.get("learning_rate", 0.0),
                  betas=(settings.get("beta_1", 0.9), settings.get("beta_2", 0.999)),
                  eps=settings.get("epsilon", 1e-8), weight_decay=settings.get("weight_decay", 0.0))
-    if name == "fine-tune":
-        model = copy.deepcopy(base).train()
-        optimizer = torch.optim.AdamW(model.parameters(), **adamw)
 
+    def answer_step(model, optimizer):
+        """One AdamW step on cross-entropy of the answer at each prompt's last position."""
         def step(batch):
             loss = torch.nn.functional.cross_entropy(last_logits(torch, model, batch),
                                                      batch.targets)
@@ -121,28 +120,25 @@ def torch_workload(torch, transformers, hf_dir, workload, n_ctx, from_end):
             loss.backward()
             optimizer.step()
             loss.item()
-        return time_units(batches, warmup, step)
+        return step
+
+    if name == "fine-tune":
+        model = copy.deepcopy(base).train()
+        return time_units(batches, warmup,
+                          answer_step(model, torch.optim.AdamW(model.parameters(), **adamw)))
     if name == "adapter":
         model = copy.deepcopy(base).train()
         for parameter in model.parameters():
             parameter.requires_grad_(False)
         config = model.config
         rank = workload["adapter_rank"]
-        down = torch.nn.Parameter(torch.empty(config.n_inner or 4 * config.n_embd, rank)
-                                  .uniform_(-1, 1) * (1.0 / (config.n_inner or 4 * config.n_embd)) ** 0.5)
+        d_mlp = config.n_inner or 4 * config.n_embd
+        down = torch.nn.Parameter(torch.empty(d_mlp, rank).uniform_(-1, 1) * (1.0 / d_mlp) ** 0.5)
         up = torch.nn.Parameter(torch.zeros(rank, config.n_embd))
         projection = model.transformer.h[workload["adapter_block"]].mlp.c_proj
         projection.register_forward_hook(lambda _m, inputs, output: output + inputs[0] @ down @ up)
-        optimizer = torch.optim.AdamW([down, up], **adamw)
-
-        def step(batch):
-            loss = torch.nn.functional.cross_entropy(last_logits(torch, model, batch),
-                                                     batch.targets)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            loss.item()
-        return time_units(batches, warmup, step)
+        return time_units(batches, warmup,
+                          answer_step(model, torch.optim.AdamW([down, up], **adamw)))
     if name == "pretrain":
         model = copy.deepcopy(base).train()
         optimizer = torch.optim.AdamW(model.parameters(), **adamw)

@@ -24,7 +24,8 @@ use crate::train::{
     train_all_weights, train_all_weights_resumable,
 };
 
-fn settings(phase: &PhaseRecipe, steps: usize) -> TrainSettings {
+/// The training loop's settings for `steps` steps of `phase` (no noise).
+pub fn settings(phase: &PhaseRecipe, steps: usize) -> TrainSettings {
     TrainSettings {
         steps,
         batch_size: phase.batch_size,

@@ -14,6 +14,7 @@ use poser_engine::train::{
     AdamWSettings, StepReport, TrainExample, TrainSettings, pretrain, train_adapter,
     train_all_weights,
 };
+use poser_engine::zoo::train_run::settings as phase_settings;
 use poser_engine::zoo::{ZooRecipe, answer_probs, epoch_order};
 use serde::Serialize;
 
@@ -78,6 +79,14 @@ impl StepClock {
             last: Instant::now(),
             times: Vec::new(),
         }
+    }
+
+    /// Times one call of `work` (a forward workload's unit).
+    fn time<T>(&mut self, work: impl FnOnce() -> T) -> T {
+        self.last = Instant::now();
+        let result = work();
+        self.tick();
+        result
     }
 
     fn tick(&mut self) {
@@ -150,13 +159,7 @@ pub fn run(args: &BenchTrainArgs) -> Result<(), String> {
     let seed = poser_corpus::rng::derive_seed(recipe.seed, &entry.name);
     let batches = zoo_batches(&examples, phase.batch_size, units, seed);
     let flat: Vec<TrainExample> = batches.iter().flatten().cloned().collect();
-    let settings = TrainSettings {
-        steps: units,
-        batch_size: phase.batch_size,
-        adamw: phase.adamw,
-        noise: None,
-        freeze_embeddings: phase.freeze_embeddings,
-    };
+    let settings = phase_settings(phase, units);
 
     if wanted(args, "fine-tune") {
         let mut clock = StepClock::new();
@@ -226,13 +229,7 @@ pub fn run(args: &BenchTrainArgs) -> Result<(), String> {
         let base = &recipe.base;
         let batches = zoo_batches(&examples, base.batch_size, units, recipe.seed);
         let flat: Vec<TrainExample> = batches.iter().flatten().cloned().collect();
-        let settings = TrainSettings {
-            steps: units,
-            batch_size: base.batch_size,
-            adamw: base.adamw,
-            noise: None,
-            freeze_embeddings: false,
-        };
+        let settings = phase_settings(base, units);
         let mut clock = StepClock::new();
         pollster::block_on(pretrain(
             &model,
@@ -260,18 +257,13 @@ pub fn run(args: &BenchTrainArgs) -> Result<(), String> {
         // length, as `zoo curate` and `evaluate` run it.
         let batch_size = 32;
         let batches = zoo_batches(&examples, batch_size, units, seed ^ 1);
-        let mut times = Vec::new();
+        let mut clock = StepClock::new();
         for batch in &batches {
             let prompts: Vec<Vec<u32>> = batch.iter().map(|e| e.tokens.clone()).collect();
-            let started = Instant::now();
-            pollster::block_on(answer_probs(&model, &prompts, batch_size))
+            clock
+                .time(|| pollster::block_on(answer_probs(&model, &prompts, batch_size)))
                 .map_err(|e| e.to_string())?;
-            times.push(started.elapsed().as_secs_f64());
         }
-        let clock = StepClock {
-            last: Instant::now(),
-            times,
-        };
         workloads.push(measured(
             "curated-pass",
             format!("forward, last-position answer probabilities, batch {batch_size}"),
@@ -297,18 +289,15 @@ pub fn run(args: &BenchTrainArgs) -> Result<(), String> {
             .collect();
         let batches: Vec<Vec<TrainExample>> =
             flat.iter().take(units).map(|e| vec![e.clone()]).collect();
-        let mut times = Vec::new();
+        let mut clock = StepClock::new();
         for batch in &batches {
-            let started = Instant::now();
-            let cache = PromptCache::new(&model, &batch[0].tokens).map_err(|e| e.to_string())?;
-            pollster::block_on(cache.run_edits(&model, hook, &edits, &[]))
+            clock
+                .time(|| -> Result<_, poser_engine::EngineError> {
+                    let cache = PromptCache::new(&model, &batch[0].tokens)?;
+                    pollster::block_on(cache.run_edits(&model, hook, &edits, &[]))
+                })
                 .map_err(|e| e.to_string())?;
-            times.push(started.elapsed().as_secs_f64());
         }
-        let clock = StepClock {
-            last: Instant::now(),
-            times,
-        };
         let mut workload = measured(
             "interventions",
             format!(
