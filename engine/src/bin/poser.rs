@@ -216,9 +216,10 @@ mod cli {
             /// Where the report (JSON) goes.
             #[arg(long)]
             out: Option<PathBuf>,
-            /// Seed of every subsample, split, noise draw, pair order and bootstrap.
-            #[arg(long, default_value_t = 0)]
-            seed: u64,
+            /// Seed of every subsample, split, noise draw, pair order and bootstrap (default 0,
+            /// or the `--config` file's).
+            #[arg(long)]
+            seed: Option<u64>,
             /// Only these strategies (comma-separated): confidence, s1, s2, s3, s4, s5, s6a, s6b, s6c, removal (§4; needs s2).
             #[arg(long)]
             only: Option<String>,
@@ -235,6 +236,17 @@ mod cli {
             /// its verdicts depend on them.
             #[arg(long, value_name = "ADAPTER,ALL_WEIGHTS")]
             s3_learning_rates: Option<String>,
+            /// Every setting from this JSON file (a report's `config`, or the settings a strategy
+            /// page downloads) instead of the paper's; the options above still override it.
+            #[arg(long, value_name = "FILE")]
+            config: Option<PathBuf>,
+            /// The strategy pages' `quick` setting (fewer prompts, no layer sweep) or `full`
+            /// (the default), applied before the count options above.
+            #[arg(long, value_name = "quick|full")]
+            setting: Option<String>,
+            /// Only these families (comma-separated) and their pairs.
+            #[arg(long)]
+            families: Option<String>,
             /// `cpu` or `webgpu`.
             #[arg(long, default_value = "cpu")]
             backend: String,
@@ -628,10 +640,35 @@ mod cli {
             #[arg(long)]
             check: bool,
         },
+        /// Write each family's strategy inputs for the page (`public/inputs/<family>.json`:
+        /// what `poser evaluate` measures, tokenized), or check that they are current.
+        Inputs {
+            #[command(flatten)]
+            zoo: ZooFolders,
+            /// The folder to write.
+            #[arg(long, default_value = "public/inputs")]
+            out: PathBuf,
+            /// Write nothing; fail if a file differs from a fresh build.
+            #[arg(long)]
+            check: bool,
+        },
     }
 
     fn run_report(action: ReportAction) -> Result<(), String> {
         match action {
+            ReportAction::Inputs { zoo, out, check } => {
+                let written =
+                    poser_engine::evaluation::files::export_page_inputs(&zoo.paths(), &out, check)
+                        .map_err(|error| error.to_string())?;
+                let bytes: usize = written.iter().map(|(_, bytes)| bytes).sum();
+                let verb = if check { "match" } else { "written to" };
+                eprintln!(
+                    "page inputs of {} families ({bytes} bytes) {verb} {}",
+                    written.len(),
+                    out.display()
+                );
+                Ok(())
+            }
             ReportAction::Summary { report, out, check } => {
                 let label = report.display().to_string();
                 let summary =
@@ -763,6 +800,9 @@ mod cli {
                 oversight_prompts,
                 sweep_prompts,
                 s3_learning_rates,
+                config,
+                setting,
+                families,
                 backend,
             } => {
                 let kind = parse_backend(&backend)?;
@@ -776,6 +816,9 @@ mod cli {
                     oversight_prompts,
                     sweep_prompts,
                     s3_learning_rates,
+                    config,
+                    setting,
+                    families,
                 };
                 evaluate::run_evaluate(&args, kind.as_str(), &device, None)
             }

@@ -701,3 +701,57 @@ pub fn summarize_report_file(
     let report = Report::from_json(text, &path.display().to_string())?;
     super::summary::ReportSummary::from_report(&report, label, &bytes)
 }
+
+/// Writes (or, with `check`, compares) each family's page inputs file,
+/// `out_dir/<family>.json` (see [`super::page_inputs`]), from the same files `poser evaluate`
+/// reads. Returns each family with its file's size in bytes.
+pub fn export_page_inputs(
+    paths: &ZooPaths,
+    out_dir: &Path,
+    check: bool,
+) -> Result<Vec<(String, usize)>, EngineError> {
+    use super::page_inputs::{PAGE_INPUTS_FORMAT, PageInputs};
+    let zoo = load_zoo(paths)?;
+    if !check {
+        std::fs::create_dir_all(out_dir).map_err(|error| io_error(out_dir, error))?;
+    }
+    let digest = |list: &[FileDigest], path: &str| -> Result<FileDigest, EngineError> {
+        list.iter()
+            .find(|d| d.path == path)
+            .cloned()
+            .ok_or_else(|| EngineError::InvalidParameter(format!("{path} was not read")))
+    };
+    let mut written = Vec::new();
+    for (inputs, models) in &zoo.families {
+        let family = &inputs.family;
+        let page = PageInputs {
+            format: PAGE_INPUTS_FORMAT.to_owned(),
+            models: models.clone(),
+            built_from: vec![
+                digest(&zoo.inputs.curated_sets, &format!("{family}.jsonl"))?,
+                digest(
+                    &zoo.inputs.scenario_files,
+                    &format!("families/{family}/benchmark-candidates.jsonl"),
+                )?,
+                digest(&zoo.inputs.scenario_files, "concepts.jsonl")?,
+                zoo.inputs.tokenizer.clone(),
+            ],
+            inputs: inputs.clone(),
+        };
+        let text = page.to_json()?;
+        let target = out_dir.join(format!("{family}.json"));
+        if check {
+            let committed = std::fs::read_to_string(&target).unwrap_or_default();
+            if committed != text {
+                return Err(EngineError::InvalidParameter(format!(
+                    "{} is not the page inputs of the zoo's files\nhint: run `poser report inputs` and commit the result",
+                    target.display()
+                )));
+            }
+        } else {
+            std::fs::write(&target, &text).map_err(|error| io_error(&target, error))?;
+        }
+        written.push((family.clone(), text.len()));
+    }
+    Ok(written)
+}

@@ -9,6 +9,8 @@
 //! - [`verify`]: comparing numbers within a stated tolerance, re-deriving a report;
 //! - [`strategies_spec`]: S2 and S4 on a few models described as data (CLI and page);
 //! - [`summary`]: what the benchmark and results pages draw of a report, derived from it;
+//! - [`page_inputs`]: a family's inputs as the page fetches them (`public/inputs/`);
+//! - [`walkthrough`]: the strategy pages' runs: settings, run-all bookkeeping, a pair's scores;
 //! - `files`, `fixture_zoo` (native): reading a zoo from disk, a tiny zoo for tests.
 
 pub mod derive;
@@ -18,10 +20,12 @@ pub mod files;
 pub mod fixture_zoo;
 pub mod inputs;
 pub mod measure;
+pub mod page_inputs;
 pub mod report;
 pub mod strategies_spec;
 pub mod summary;
 pub mod verify;
+pub mod walkthrough;
 
 pub use inputs::FamilyInputs;
 pub use measure::{EvaluateConfig, ModelMeasurements, Stage, StrategyId, measure_model};

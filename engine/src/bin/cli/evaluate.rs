@@ -13,6 +13,7 @@ use poser_engine::evaluation::files::{
 use poser_engine::evaluation::fixture_zoo::write_fixture_zoo;
 use poser_engine::evaluation::report::{Report, RunInfo, StageTime, ToolInfo};
 use poser_engine::evaluation::verify::TOLERANCE;
+use poser_engine::evaluation::walkthrough::RunSetting;
 use poser_engine::evaluation::{EvaluateConfig, StrategyId};
 
 /// What `poser evaluate` was asked.
@@ -21,8 +22,8 @@ pub struct EvaluateArgs {
     pub paths: ZooPaths,
     /// Where the report goes (`None`: not written).
     pub out: Option<PathBuf>,
-    /// The seed.
-    pub seed: u64,
+    /// The seed (default 0, or the config file's).
+    pub seed: Option<u64>,
     /// Only these strategies.
     pub only: Option<String>,
     /// Curated prompts per family, overriding the default.
@@ -33,6 +34,12 @@ pub struct EvaluateArgs {
     pub sweep_prompts: Option<usize>,
     /// S3's learning rates, `ADAPTER,ALL_WEIGHTS`, overriding the defaults.
     pub s3_learning_rates: Option<String>,
+    /// A settings file replacing the paper's settings.
+    pub config: Option<PathBuf>,
+    /// `quick` or `full` (the strategy pages' settings).
+    pub setting: Option<String>,
+    /// Only these families, comma-separated.
+    pub families: Option<String>,
 }
 
 /// Times stages from their start callbacks and prints progress lines (at most one per
@@ -102,10 +109,60 @@ fn host() -> String {
         .unwrap_or_default()
 }
 
+/// Keeps only the families named in `list` (comma-separated) and their pairs and models.
+fn keep_families(zoo: &mut LoadedZoo, list: &str) -> Result<(), String> {
+    let wanted: Vec<&str> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .collect();
+    for name in &wanted {
+        if !zoo
+            .families
+            .iter()
+            .any(|(inputs, _)| inputs.family == *name)
+        {
+            let known: Vec<&str> = zoo
+                .families
+                .iter()
+                .map(|(i, _)| i.family.as_str())
+                .collect();
+            return Err(format!(
+                "unknown family `{name}`\nhint: use {}",
+                known.join(", ")
+            ));
+        }
+    }
+    zoo.families
+        .retain(|(inputs, _)| wanted.contains(&inputs.family.as_str()));
+    zoo.pairs
+        .retain(|pair| wanted.contains(&pair.family.as_str()));
+    let kept: Vec<&String> = zoo.families.iter().flat_map(|(_, models)| models).collect();
+    zoo.inputs
+        .models
+        .retain(|model| kept.contains(&&model.name));
+    Ok(())
+}
+
 /// The config for this zoo: the paper's settings, the seed, the command line's overrides.
 pub fn config_for(zoo: &LoadedZoo, args: &EvaluateArgs) -> Result<EvaluateConfig, String> {
     let n_layers = zoo_layers(zoo).map_err(|e| e.to_string())?;
-    let mut config = EvaluateConfig::paper(n_layers, args.seed).map_err(|e| e.to_string())?;
+    let mut config = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+            serde_json::from_str::<EvaluateConfig>(&text).map_err(|error| {
+                format!(
+                    "{}: not an evaluation config: {error}\nhint: a report's `config` or a strategy page's downloaded settings",
+                    path.display()
+                )
+            })?
+        }
+        None => EvaluateConfig::paper(n_layers, 0).map_err(|e| e.to_string())?,
+    };
+    if let Some(seed) = args.seed {
+        config.seed = seed;
+    }
     if let Some(only) = &args.only {
         let mut strategies = Vec::new();
         for name in only.split(',').map(str::trim).filter(|n| !n.is_empty()) {
@@ -119,6 +176,11 @@ pub fn config_for(zoo: &LoadedZoo, args: &EvaluateArgs) -> Result<EvaluateConfig
         }
         strategies.sort();
         config.strategies = strategies;
+    }
+    if let Some(name) = &args.setting {
+        let setting = RunSetting::parse(name)
+            .ok_or_else(|| format!("unknown setting `{name}`\nhint: use quick or full"))?;
+        setting.apply(&mut config);
     }
     if let Some(n) = args.curated_prompts {
         config.n_curated = n;
@@ -293,11 +355,14 @@ pub fn run_evaluate(
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let mut timer = Timer::new();
-    let zoo = load_zoo(&args.paths).map_err(|error| {
+    let mut zoo = load_zoo(&args.paths).map_err(|error| {
         format!(
             "{error}\nhint: `poser zoo ship` and `poser zoo curate` write the zoo; `poser fixture-zoo --out DIR` writes a tiny one to try"
         )
     })?;
+    if let Some(families) = &args.families {
+        keep_families(&mut zoo, families)?;
+    }
     let config = config_for(&zoo, args)?;
     let entries: usize = zoo.families.iter().map(|(_, m)| m.len()).sum();
     eprintln!(
