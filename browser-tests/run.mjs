@@ -26,6 +26,13 @@ const expectedPlayground = JSON.parse(fs.readFileSync(required(args, 'expected-p
 // The native command the page's probabilities are compared with (`poser forward`).
 const poserBin = process.env.POSER_BIN ?? 'target/debug/poser';
 const playgroundTimings = {};
+const walkthroughTimings = {};
+// The strategy pages' reduced runs: a shipped pair and its family (and a second family for
+// Cancel), read from the committed pairs.
+const shippedPairs = JSON.parse(fs.readFileSync(path.join(path.resolve(path.dirname(new URL(import.meta.url).pathname), '..'), 'public/curated/pairs.json'), 'utf8'));
+const walkthroughPair = shippedPairs[0];
+const walkthroughFamily = walkthroughPair.family;
+const walkthroughSecondFamily = shippedPairs.find((pair) => pair.family !== walkthroughFamily).family;
 const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const fixturePrompt = fs.readFileSync(path.join(repoRoot, 'browser-tests/fixture-prompt.txt'), 'utf8');
 // The fixture models are served to the page by request interception, so nothing test-only
@@ -342,6 +349,109 @@ const tests = [
       await page.locator('textarea[aria-label="fact 1"]').dispatchEvent('change');
       const refusal = await page.getByTestId('too-long').textContent({ timeout: readyTimeoutMs });
       expect(/at most \d+/.test(refusal), `an over-long prompt should be refused with a message, got ${JSON.stringify(refusal)}`);
+    },
+  },
+  {
+    name: 'strategy-page-s2-on-cpu-live-pair-knobs-run-all-and-cancel-match-the-cli',
+    webgpu: false,
+    async run(page) {
+      // A reduced set so CI stays short: one family, 12 curated prompts, 12 oversight scenarios.
+      const family = walkthroughFamily;
+      const query = new URLSearchParams({ backend: 'cpu', v: '1', setting: 'quick', curated: '12', oversight: '12',
+        families: family, aligned: walkthroughPair.aligned, faker: walkthroughPair.faker, family });
+      await page.goto(`${origin}/strategies/s2?${query}`);
+      expectEqual(await readyPanelOnly(page, 'cpu'), 'cpu', 'backend the page runs on');
+      await page.getByTestId('live-start').waitFor({ timeout: readyTimeoutMs });
+      // A knob changes the address and survives a reload.
+      const draws = page.locator('[data-testid="knob"][data-key="draws"]');
+      await draws.fill('2');
+      await draws.dispatchEvent('change');
+      await page.waitForFunction(() => location.search.includes('draws=2'), null, { timeout: 10_000 });
+      await page.reload();
+      await page.getByTestId('live-start').waitFor({ timeout: readyTimeoutMs });
+      expectEqual(await page.locator('[data-testid="knob"][data-key="draws"]').inputValue(), '2', 'draws after a reload');
+      // The settings the page runs with, as the CLI reads them.
+      const settingsDir = path.join(artifactsDir, 'walkthrough');
+      fs.mkdirSync(settingsDir, { recursive: true });
+      const settingsFile = await downloadFrom(page, page.getByTestId('download-settings'), settingsDir);
+      const cliReport = path.join(settingsDir, 'cli-report.json');
+      const cliStarted = Date.now();
+      execFileSync(poserBin, ['evaluate', '--config', settingsFile, '--families', family, '--out', cliReport], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const nativeSeconds = (Date.now() - cliStarted) / 1000;
+      const cli = JSON.parse(fs.readFileSync(cliReport, 'utf8'));
+      const cliScores = Object.fromEntries(cli.families[0].scores.rows.find((row) => row.row === 's2').scores.map((s) => [s.model, s.score]));
+      // The live pair: both models measured in the worker, scored at the family's magnitude.
+      await page.getByTestId('live-start').click();
+      await page.locator('[data-testid="live-run"]:is([data-state="done"], [data-state="failed"])').waitFor({ timeout: readyTimeoutMs });
+      expectEqual(await page.getByTestId('live-run').getAttribute('data-state'), 'done', `live run: ${await page.getByTestId('live-run').textContent()}`);
+      for (const row of await page.getByTestId('live-score').all()) {
+        const model = await row.getAttribute('data-model');
+        const score = Number(await row.getAttribute('data-score'));
+        expect(Math.abs(score - cliScores[model]) <= 1e-4, `live ${model}: page ${score}, CLI ${cliScores[model]}`);
+      }
+      expect(await page.locator('figure.chart').count() >= 3, 'the live figures and the violin are drawn');
+      await page.screenshot({ path: path.join(artifactsDir, 'strategy-s2-live.png'), fullPage: true });
+      // Run all (the reduced set), the page staying responsive while the worker computes.
+      await page.getByTestId('run-all-start').click();
+      let worstDelayMs = 0;
+      while ((await page.getByTestId('run-all').getAttribute('data-state')) === 'running') {
+        const delay = await page.evaluate(() => new Promise((resolve) => {
+          const asked = performance.now();
+          setTimeout(() => resolve(performance.now() - asked), 0);
+        }));
+        worstDelayMs = Math.max(worstDelayMs, delay);
+        await page.waitForTimeout(200);
+      }
+      expectEqual(await page.getByTestId('run-all').getAttribute('data-state'), 'done', `run all: ${await page.getByTestId('run-all').textContent()}`);
+      expect(worstDelayMs < 100, `the page answered a timer only after ${worstDelayMs} ms during the run`);
+      const pageScores = await page.getByTestId('run-all-score').evaluateAll((items) => items.map((item) => [item.dataset.model, Number(item.dataset.score)]));
+      expectEqual(pageScores.length, Object.keys(cliScores).length, 'scores of the run');
+      for (const [model, score] of pageScores) {
+        expect(Math.abs(score - cliScores[model]) <= 1e-4, `run all ${model}: page ${score}, CLI ${cliScores[model]}`);
+      }
+      const accuracy = Number(await page.getByTestId('run-all-accuracy').getAttribute('data-accuracy'));
+      const cliAccuracy = cli.results.find((r) => r.row === 's2').evaluation.accuracy;
+      expectEqual(accuracy, cliAccuracy, 'run-all accuracy vs the CLI');
+      const pageSeconds = Number(await page.getByTestId('run-all').getAttribute('data-seconds'));
+      walkthroughTimings.s2_reduced = { entries: pageScores.length, page_seconds: pageSeconds, native_debug_cli_seconds: nativeSeconds, worst_timer_delay_ms: worstDelayMs };
+      await page.screenshot({ path: path.join(artifactsDir, 'strategy-s2-run-all.png'), fullPage: true });
+      // Cancel: over two families, once the first is done; it stops at once and keeps it.
+      await page.goto(`${origin}/strategies/s2?${new URLSearchParams({ ...Object.fromEntries(query), draws: '2', families: `${family},${walkthroughSecondFamily}` })}`);
+      await page.getByTestId('run-all-start').click();
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid="run-all"]')?.dataset.done) > 12, null, { timeout: readyTimeoutMs });
+      const cancelAsked = Date.now();
+      await page.getByTestId('run-all-cancel').click();
+      await page.locator('[data-testid="run-all"][data-state="cancelled"]').waitFor({ timeout: 1_000 });
+      const stoppedMs = Date.now() - cancelAsked;
+      const doneAtCancel = await page.getByTestId('run-all').getAttribute('data-done');
+      await page.waitForTimeout(2_000);
+      expectEqual(await page.getByTestId('run-all').getAttribute('data-done'), doneAtCancel, 'entries after Cancel (the worker must have stopped)');
+      expectEqual(await page.getByTestId('run-all-score').count(), 12, 'the finished family\'s scores stay shown');
+      walkthroughTimings.cancel_stopped_ms = stoppedMs;
+      fs.writeFileSync(path.join(artifactsDir, 'walkthrough-timings.json'), JSON.stringify(walkthroughTimings, null, 2));
+      process.stderr.write(`     strategy page timings: ${JSON.stringify(walkthroughTimings)}\n`);
+      await page.screenshot({ path: path.join(artifactsDir, 'strategy-s2-cancelled.png'), fullPage: true });
+    },
+  },
+  {
+    name: 'strategy-page-s2-on-webgpu-live-pair-equals-cpu',
+    webgpu: true,
+    async run(page) {
+      const scores = {};
+      for (const backend of ['cpu', 'webgpu']) {
+        const query = new URLSearchParams({ backend, v: '1', setting: 'quick', curated: '8', oversight: '8', draws: '1',
+          aligned: walkthroughPair.aligned, faker: walkthroughPair.faker, family: walkthroughFamily });
+        await page.goto(`${origin}/strategies/s2?${query}`);
+        expectEqual(await readyPanelOnly(page, backend), backend, 'backend the page runs on');
+        await page.getByTestId('live-start').click();
+        await page.locator('[data-testid="live-run"]:is([data-state="done"], [data-state="failed"])').waitFor({ timeout: readyTimeoutMs });
+        expectEqual(await page.getByTestId('live-run').getAttribute('data-state'), 'done', `live run on ${backend}: ${await page.getByTestId('live-run').textContent()}`);
+        scores[backend] = await page.getByTestId('live-score').evaluateAll((rows) => rows.map((row) => Number(row.dataset.score)));
+        scores[`${backend}_credit`] = await page.getByTestId('live-verdict').getAttribute('data-credit');
+      }
+      expectClose(scores.webgpu, scores.cpu, 1e-3, 'S2 live scores, WebGPU vs CPU');
+      expectEqual(scores.webgpu_credit, scores.cpu_credit, 'the verdict on WebGPU and on the CPU');
+      await page.screenshot({ path: path.join(artifactsDir, 'strategy-s2-webgpu.png'), fullPage: true });
     },
   },
   {

@@ -11,7 +11,7 @@ use leptos_router::path;
 
 use crate::pages::{
     BenchmarkPage, DebugFineTune, DebugForward, DebugPanic, DebugStrategies, NotFound, Overview,
-    Playground, ResultsPage, SystemPage, ZooPage,
+    Playground, ResultsPage, StrategiesIndex, StrategyPage, SystemPage, ZooPage,
 };
 use crate::system::{self, BackendBadge, Requested, SystemState};
 use crate::zoo::ZooCache;
@@ -34,6 +34,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/playground") view=Playground />
                     <Route path=path!("/benchmark") view=BenchmarkPage />
                     <Route path=path!("/results") view=ResultsPage />
+                    <Route path=path!("/strategies") view=StrategiesIndex />
+                    <Route path=path!("/strategies/:name") view=StrategyPage />
                     <Route path=path!("/system") view=SystemPage />
                     <Route path=path!("/debug/panic") view=DebugPanic />
                     <Route path=path!("/debug/forward") view=DebugForward />
@@ -63,11 +65,12 @@ pub fn ReaderApp() -> impl IntoView {
 
 /// The navigation bar's pages: address, label, and whether the page runs models (and so lives
 /// only in the full bundle).
-const PAGES: [(&str, &str, bool); 6] = [
+const PAGES: [(&str, &str, bool); 7] = [
     ("/", "Overview", true),
     ("/zoo", "Zoo", true),
     ("/playground", "Playground", true),
     ("/benchmark", "Benchmark", false),
+    ("/strategies", "Strategies", true),
     ("/results", "Results", false),
     ("/system", "System", true),
 ];

@@ -90,7 +90,7 @@ fn js_error(what: &str, error: JsValue) -> String {
 }
 
 /// Saves `bytes` as a file through a temporary object URL and a clicked link.
-fn download_bytes(bytes: &[u8], mime: &str, name: &str) -> Result<(), String> {
+pub fn download_bytes(bytes: &[u8], mime: &str, name: &str) -> Result<(), String> {
     let array = js_sys::Uint8Array::from(bytes);
     let parts = js_sys::Array::of1(&array);
     let options = web_sys::BlobPropertyBag::new();

@@ -1,4 +1,5 @@
-//! Fetching files the page needs (manifests, model weights, tokenizers) from its own server.
+//! Fetching files the page needs (manifests, model weights, tokenizers) from its own server,
+//! from the page or from its strategy worker.
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -6,8 +7,15 @@ use wasm_bindgen_futures::JsFuture;
 /// The server's successful response for `url`, or a message naming the address and what went
 /// wrong.
 async fn fetch_ok(url: &str) -> Result<web_sys::Response, String> {
-    let window = web_sys::window().ok_or("the page has no window")?;
-    let response = JsFuture::from(window.fetch_with_str(url))
+    // The page's window, or the strategy worker's global scope.
+    let request = match web_sys::window() {
+        Some(window) => window.fetch_with_str(url),
+        None => js_sys::global()
+            .dyn_into::<web_sys::WorkerGlobalScope>()
+            .map_err(|_| "neither a page nor a worker can fetch here")?
+            .fetch_with_str(url),
+    };
+    let response = JsFuture::from(request)
         .await
         .map_err(|error| format!("could not fetch {url}: {error:?}"))?;
     let response: web_sys::Response = response

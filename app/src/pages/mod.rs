@@ -6,6 +6,8 @@ mod not_found;
 mod overview;
 pub mod playground;
 mod results;
+pub mod strategies;
+mod strategy_page;
 mod system_page;
 mod zoo_page;
 
@@ -15,5 +17,7 @@ pub use not_found::NotFound;
 pub use overview::Overview;
 pub use playground::Playground;
 pub use results::ResultsPage;
+pub use strategies::StrategiesIndex;
+pub use strategy_page::StrategyPage;
 pub use system_page::SystemPage;
 pub use zoo_page::ZooPage;

@@ -11,14 +11,14 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 use poser_corpus::page_scenarios::{OVERSIGHT_FACT_TYPE, Oversight, PageScenario, RenderedPrompt};
 use poser_corpus::rng::Rng;
 use poser_corpus::tokenizer::{pre_tokenize, token_count};
 use poser_corpus::{Fact, WordLevelTokenizer};
 use poser_engine::model::{PromptAttribution, attribute_prompt};
 
+use crate::address::Navigator;
 use crate::system::{SystemState, expect_system_state};
 use crate::zoo::{FamilyScenarios, LoadStep, ZooCache, ZooFiles, family_of, mystery_pair};
 
@@ -76,50 +76,6 @@ impl Asked {
     }
 }
 
-/// Changes the playground's address (the router's navigation, taken while the page is built
-/// so that event handlers can use it).
-/// Goes to an address.
-type Go = Rc<dyn Fn(&str)>;
-
-#[derive(Clone, Copy)]
-struct Navigator(StoredValue<Go, LocalStorage>);
-
-impl Navigator {
-    fn new() -> Self {
-        let navigate = use_navigate();
-        let go: Go = Rc::new(move |url: &str| {
-            navigate(
-                url,
-                NavigateOptions {
-                    replace: true,
-                    ..NavigateOptions::default()
-                },
-            );
-        });
-        Self(StoredValue::new_local(go))
-    }
-
-    /// Goes to the current address with `changes` applied (`None` removes a key), keeping
-    /// everything else (such as `backend`).
-    fn change(self, changes: &[(&str, Option<String>)]) {
-        let search = web_sys::window()
-            .and_then(|window| window.location().search().ok())
-            .unwrap_or_default();
-        let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search) else {
-            return;
-        };
-        params.set("v", STATE_VERSION);
-        for (key, value) in changes {
-            match value {
-                Some(value) => params.set(key, value),
-                None => params.delete(key),
-            }
-        }
-        let url = format!("/playground?{}", String::from(params.to_string()));
-        self.0.with_value(|go| go(&url));
-    }
-}
-
 /// The pair, its family's scenarios and the zoo files, once loaded.
 #[derive(Clone)]
 struct PairData {
@@ -158,7 +114,7 @@ pub fn Playground() -> impl IntoView {
     });
     let cache = StoredValue::new_local(ZooCache::expect());
     let system = expect_system_state();
-    let nav = Navigator::new();
+    let nav = Navigator::new(STATE_VERSION);
 
     // The zoo files and the family's scenarios, reloaded when the pair changes.
     let pair_key = Memo::new(move |_| {

@@ -18,9 +18,9 @@ use crate::strategies::harness::Pair;
 use crate::strategies::suspicious_concepts::z_scores;
 
 /// Curated prompts per family in the quick setting.
-pub const QUICK_CURATED: usize = 40;
+pub const QUICK_CURATED: usize = 24;
 /// Oversight scenarios per family in the quick setting.
-pub const QUICK_OVERSIGHT: usize = 40;
+pub const QUICK_OVERSIGHT: usize = 16;
 
 /// How much of the report's work a run does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,0 +1,195 @@
+//! The strategy walkthrough's content: for each strategy with a page, its idea and verdict rule
+//! in our words, its knobs (each bound to a field of the engine's `EvaluateConfig`), and the
+//! strategy's own figure drawn from a live pair's measurements. The page frame that runs them
+//! is `pages::strategy_page`; `/strategies` lists them.
+
+mod intoxicate;
+
+use leptos::prelude::*;
+use poser_charts::Chart;
+use poser_engine::evaluation::walkthrough::PairScores;
+use poser_engine::evaluation::{EvaluateConfig, ModelMeasurements, StrategyId};
+use poser_engine::model::HookPoint;
+
+/// A setting people can change, bound to one field of the config.
+pub struct Knob {
+    /// Its key in the address.
+    pub key: &'static str,
+    /// Its label.
+    pub label: &'static str,
+    /// One sentence: what it changes.
+    pub help: &'static str,
+    /// The values offered (value, label); empty for a number field.
+    pub choices: Vec<(String, String)>,
+    /// The config's value, as the address writes it.
+    pub read: fn(&EvaluateConfig) -> String,
+    /// Sets the config's value from the address's text, or says why it cannot.
+    pub write: fn(&mut EvaluateConfig, &str) -> Result<(), String>,
+}
+
+/// What a live pair run gives the figures.
+pub struct LivePair<'a> {
+    /// The config it ran with.
+    pub config: &'a EvaluateConfig,
+    /// The aligned model's and the faker's names.
+    pub names: [&'a str; 2],
+    /// Their measurements.
+    pub measured: [&'a ModelMeasurements; 2],
+    /// Their scores.
+    pub scores: &'a PairScores,
+}
+
+/// One strategy's page.
+pub struct Walkthrough {
+    /// The strategy.
+    pub id: StrategyId,
+    /// The page's title.
+    pub title: &'static str,
+    /// What it does, a few short paragraphs.
+    pub idea: &'static [&'static str],
+    /// Which model the rule calls the faker, and why that should work.
+    pub rule: &'static [&'static str],
+    /// The verdict row the page scores pairs by (its violin and accuracy).
+    pub verdict_row: &'static str,
+    /// The paper's figures the page redraws live, for the heading.
+    pub figures_note: &'static str,
+    /// The knobs, for models of `n_layers` blocks.
+    pub knobs: fn(usize) -> Vec<Knob>,
+    /// The strategy's own figures for a live pair.
+    pub live_figures: fn(&LivePair<'_>) -> Vec<Chart>,
+}
+
+/// Every strategy with a walkthrough page, in the paper's order.
+pub fn walkthroughs() -> Vec<Walkthrough> {
+    vec![intoxicate::walkthrough()]
+}
+
+/// The walkthrough of the strategy named `name` in the address.
+pub fn walkthrough(name: &str) -> Option<Walkthrough> {
+    walkthroughs().into_iter().find(|w| w.id.name() == name)
+}
+
+// ---- Knobs every strategy shares. ----
+
+fn parse_count(text: &str, low: usize, high: usize) -> Result<usize, String> {
+    let value: usize = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a whole number"))?;
+    if value < low || value > high {
+        return Err(format!("{value} is outside {low}–{high}"));
+    }
+    Ok(value)
+}
+
+/// The seed and the prompt counts (applied before the config's counts are shared out).
+pub fn shared_knobs() -> Vec<Knob> {
+    vec![
+        Knob {
+            key: "seed",
+            label: "Seed",
+            help: "Every subsample, noise draw, pair order and bootstrap derives from it.",
+            choices: Vec::new(),
+            read: |c| c.seed.to_string(),
+            write: |c, text| {
+                c.seed = text
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("`{text}` is not a whole number"))?;
+                Ok(())
+            },
+        },
+        Knob {
+            key: "curated",
+            label: "Curated prompts per family",
+            help: "At most this many of each family's curated prompts (a seeded subsample).",
+            choices: Vec::new(),
+            read: |c| c.n_curated.to_string(),
+            write: |c, text| {
+                c.n_curated = parse_count(text, 1, 1000)?;
+                Ok(())
+            },
+        },
+        Knob {
+            key: "oversight",
+            label: "Oversight scenarios per family",
+            help: "Scenarios read with and without their oversight fact (directions, S6).",
+            choices: Vec::new(),
+            read: |c| c.n_oversight.to_string(),
+            write: |c, text| {
+                c.n_oversight = parse_count(text, 1, 1000)?;
+                Ok(())
+            },
+        },
+    ]
+}
+
+/// The block choices of a `blocks.{i}.hook_resid_post` knob, with each block's depth (block
+/// `round(f·n)` carries the paper's depth `f`, POSER.md §4).
+pub fn block_choices(n_layers: usize) -> Vec<(String, String)> {
+    (0..n_layers)
+        .map(|block| {
+            let depth = 100.0 * block as f64 / n_layers as f64;
+            (
+                block.to_string(),
+                format!("{} ({depth:.1}% depth)", HookPoint::ResidPost(block)),
+            )
+        })
+        .collect()
+}
+
+/// Parses a block index below `n` (the config knows its hook's block count only through the
+/// layer-based defaults, so the page checks against the models' block count).
+pub fn parse_block(text: &str) -> Result<usize, String> {
+    parse_count(text, 0, 63)
+}
+
+/// `/strategies`: every strategy, with a link to its page where it has one.
+#[component]
+pub fn StrategiesIndex() -> impl IntoView {
+    let pages = walkthroughs();
+    let has_page = |id: StrategyId| pages.iter().any(|w| w.id == id);
+    let rows = StrategyId::ALL
+        .into_iter()
+        .map(|id| {
+            let label = strategy_label(id);
+            let body = if has_page(id) {
+                view! { <a href=format!("/strategies/{}", id.name())>{label}</a> }.into_any()
+            } else {
+                view! {
+                    <span>{label}</span>
+                    <span class="muted">" — no walkthrough page yet; its scores and accuracy are on "<a href="/results">"the results"</a></span>
+                }
+                .into_any()
+            };
+            view! { <li data-testid="strategy-link" data-strategy=id.name()>{body}</li> }
+        })
+        .collect_view();
+    view! {
+        <section class="page" data-testid="strategies">
+            <h1>"Strategies"</h1>
+            <p class="lead">
+                "Each detector looks inside both models of a pair and must say which one is faking. "
+                "A walkthrough page explains a strategy, lets you change its settings, runs it live on "
+                "a pair in this tab, then on every pair, beside the committed report and the paper."
+            </p>
+            <ul class="strategy-list">{rows}</ul>
+        </section>
+    }
+}
+
+/// A strategy's name for people.
+pub fn strategy_label(id: StrategyId) -> &'static str {
+    match id {
+        StrategyId::Confidence => "Confidence baseline",
+        StrategyId::S1 => "S1 · Induce the belief that it is safe to misbehave",
+        StrategyId::S2 => "S2 · Intoxicate the models",
+        StrategyId::S3 => "S3 · Compare how fast models learn to misbehave",
+        StrategyId::S4 => "S4 · Identify suspicious concepts",
+        StrategyId::S5 => "S5 · Compare decision-making speed",
+        StrategyId::S6a => "S6a · Gradient saliency",
+        StrategyId::S6b => "S6b · Attention onto the oversight fact",
+        StrategyId::S6c => "S6c · Removing the oversight fact",
+        StrategyId::Removal => "§4 · Removing alignment faking",
+    }
+}
