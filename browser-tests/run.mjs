@@ -376,7 +376,7 @@ const tests = [
       const settingsFile = await downloadFrom(page, page.getByTestId('download-settings'), settingsDir);
       const cliReport = path.join(settingsDir, 'cli-report.json');
       const cliStarted = Date.now();
-      execFileSync(poserBin, ['evaluate', '--config', settingsFile, '--families', family, '--out', cliReport], { stdio: ['ignore', 'ignore', 'inherit'] });
+      execFileSync(poserBin, ['evaluate', '--config', settingsFile, '--families', family, '--out', cliReport], { stdio: ['ignore', 'ignore', 'pipe'] });
       const nativeSeconds = (Date.now() - cliStarted) / 1000;
       const cli = JSON.parse(fs.readFileSync(cliReport, 'utf8'));
       const cliScores = Object.fromEntries(cli.families[0].scores.rows.find((row) => row.row === 's2').scores.map((s) => [s.model, s.score]));
@@ -639,7 +639,7 @@ const tests = [
     name: 'every-page-passes-the-accessibility-check',
     webgpu: false,
     async run(page) {
-      for (const route of ['/', '/zoo', '/playground', '/benchmark', '/results', '/system', '/no/such/page']) {
+      for (const route of ['/', '/zoo', '/playground', '/benchmark', '/strategies', '/strategies/s2', '/strategies/s9', '/results', '/system', '/no/such/page']) {
         await page.goto(`${origin}${route}`);
         await settleForAccessibility(page);
         await checkAccessibility(page, `visit ${route}`);

@@ -19,14 +19,15 @@ fn repo() -> PathBuf {
 
 fn committed_report() -> Report {
     let path = repo().join("public/reports/zoo.json");
-    let text = std::fs::read_to_string(&path).expect("the committed report");
-    Report::from_json(&text, "zoo.json").expect("a report")
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
+    Report::from_json(&text, "zoo.json").unwrap_or_else(|error| panic!("{error}"))
 }
 
 fn committed_summary() -> ReportSummary {
     let text = std::fs::read_to_string(repo().join("public/reports/zoo-summary.json"))
-        .expect("the committed summary");
-    ReportSummary::from_json(&text, "zoo-summary.json").expect("a summary")
+        .unwrap_or_else(|error| panic!("cannot read the committed summary: {error}"));
+    ReportSummary::from_json(&text, "zoo-summary.json").unwrap_or_else(|error| panic!("{error}"))
 }
 
 #[test]
