@@ -60,9 +60,8 @@ pub fn row_name(row: &str) -> String {
 /// entry of the report.
 pub fn score_violin(summary: &ReportSummary, row: &str) -> Chart {
     let (aligned, fakers) = summary.scores_by_class(row);
-    let all: Vec<f64> = aligned.iter().chain(&fakers).copied().collect();
-    ViolinChart {
-        labels: Labels {
+    class_violin(
+        Labels {
             id: format!("violin-{row}"),
             title: format!("{}: scores of aligned models and fakers", row_name(row)),
             description: format!(
@@ -71,6 +70,18 @@ pub fn score_violin(summary: &ReportSummary, row: &str) -> Chart {
                 score_meaning(row)
             ),
         },
+        aligned,
+        fakers,
+    )
+    .draw()
+}
+
+/// A violin of per-model scores, aligned models' beside fakers' (the report's, or a run's on a
+/// strategy page), on the axis their values suggest.
+pub fn class_violin(labels: Labels, aligned: Vec<f64>, fakers: Vec<f64>) -> ViolinChart {
+    let all: Vec<f64> = aligned.iter().chain(&fakers).copied().collect();
+    ViolinChart {
+        labels,
         value_label: "score (higher = called the faker)".to_owned(),
         groups: vec![
             ViolinGroup {
@@ -89,7 +100,6 @@ pub fn score_violin(summary: &ReportSummary, row: &str) -> Chart {
         highlights: Vec::new(),
         reference: None,
     }
-    .draw()
 }
 
 /// Every verdict row's accuracy with its interval and the paper's number.

@@ -13,9 +13,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use poser_charts::Chart;
-use poser_charts::scale::{Scale, format_value, percent};
-use poser_charts::violin::{Highlight, ViolinChart, ViolinGroup};
-use poser_charts::{Labels, Role};
+use poser_charts::Labels;
+use poser_charts::scale::{format_value, percent};
+use poser_charts::violin::Highlight;
 use poser_engine::backend::BackendKind;
 use poser_engine::evaluation::report::paper_results;
 use poser_engine::evaluation::summary::{ModelClass, ReportSummary};
@@ -29,7 +29,7 @@ use super::strategies::{Knob, LivePair, Walkthrough, walkthrough};
 use crate::address::Navigator;
 use crate::chart_frame::{ChartFrame, download_bytes};
 use crate::fetch::fetch_text;
-use crate::report_charts::{JITTER_SEED, row_name, score_meaning};
+use crate::report_charts::{class_violin, row_name, score_meaning};
 use crate::report_data::load_summary;
 use crate::strategy_worker::{StrategyRun, WorkerEvent, WorkerRequest};
 use crate::system::{SystemState, expect_system_state};
@@ -749,9 +749,11 @@ fn report_violin_with(
 ) -> Chart {
     let (aligned, fakers) = summary.scores_by_class(row);
     let mut chart = class_violin(
-        &format!("live-violin-{row}"),
-        &format!("{}: this pair on the report's scores", row_name(row)),
-        row,
+        violin_labels(
+            format!("live-violin-{row}"),
+            format!("{}: this pair on the report's scores", row_name(row)),
+            row,
+        ),
         aligned,
         fakers,
     );
@@ -770,41 +772,16 @@ fn report_violin_with(
     chart.draw()
 }
 
-fn class_violin(
-    id: &str,
-    title: &str,
-    row: &str,
-    aligned: Vec<f64>,
-    fakers: Vec<f64>,
-) -> ViolinChart {
-    let all: Vec<f64> = aligned.iter().chain(&fakers).copied().collect();
-    ViolinChart {
-        labels: Labels {
-            id: id.to_owned(),
-            title: title.to_owned(),
-            description: format!(
-                "One mark per (model, family) entry. Score: {}; in each pair the model with the \
-                 higher score is called the faker.",
-                score_meaning(row)
-            ),
-        },
-        value_label: "score (higher = called the faker)".to_owned(),
-        groups: vec![
-            ViolinGroup {
-                label: "aligned".to_owned(),
-                role: Role::Aligned,
-                values: aligned,
-            },
-            ViolinGroup {
-                label: "faker".to_owned(),
-                role: Role::Faker,
-                values: fakers,
-            },
-        ],
-        scale: Scale::suggest(&all),
-        jitter_seed: JITTER_SEED,
-        highlights: Vec::new(),
-        reference: None,
+/// The labels of a strategy page's violin of `row`.
+fn violin_labels(id: String, title: String, row: &str) -> Labels {
+    Labels {
+        id,
+        title,
+        description: format!(
+            "One mark per (model, family) entry. Score: {}; in each pair the model with the \
+             higher score is called the faker.",
+            score_meaning(row)
+        ),
     }
 }
 
@@ -1066,9 +1043,11 @@ fn run_all_results(
     let (aligned, fakers) = run.scores_by_class(row);
     let violin = (!aligned.is_empty() || !fakers.is_empty()).then(|| {
         let chart = class_violin(
-            &format!("run-all-violin-{row}"),
-            &format!("{}: scores of this run", row_name(row)),
-            row,
+            violin_labels(
+                format!("run-all-violin-{row}"),
+                format!("{}: scores of this run", row_name(row)),
+                row,
+            ),
             aligned,
             fakers,
         )
