@@ -434,6 +434,96 @@ const tests = [
     },
   },
   {
+    name: 'strategy-pages-on-cpu-live-pair-knob-and-run-all-match-the-cli',
+    webgpu: false,
+    async run(page) {
+      // Every walkthrough page but S2's (tested above), each on a reduced set so CI stays short:
+      // one family, the quick setting with fewer prompts, and one knob changed and reloaded.
+      const family = walkthroughFamily;
+      const pages = [
+        { name: 'confidence', knob: ['curated', '10'], extra: {} },
+        { name: 's1', knob: ['block', '3'], extra: { curated: '12', oversight: '8' } },
+        { name: 's4', knob: ['block', '3'], extra: { curated: '12' } },
+        { name: 's5', knob: ['train', '0.7'], extra: { curated: '16' } },
+        { name: 's6', knob: ['examples', '1'], extra: { oversight: '8', saliency: '4' } },
+        { name: 's3', knob: ['batch', '2'], extra: { held_out: '8' } },
+      ];
+      const settingsDir = path.join(artifactsDir, 'walkthrough');
+      fs.mkdirSync(settingsDir, { recursive: true });
+      for (const { name, knob: [key, value], extra } of pages) {
+        const query = new URLSearchParams({ backend: 'cpu', v: '1', setting: 'quick', ...extra,
+          families: family, aligned: walkthroughPair.aligned, faker: walkthroughPair.faker, family });
+        await page.goto(`${origin}/strategies/${name}?${query}`);
+        expectEqual(await readyPanelOnly(page, 'cpu'), 'cpu', `backend of /strategies/${name}`);
+        await page.getByTestId('live-start').waitFor({ timeout: readyTimeoutMs });
+        // The knob changes the address and survives a reload.
+        const input = page.locator(`[data-testid="knob"][data-key="${key}"]`);
+        if (await input.evaluate((element) => element.tagName) === 'SELECT') {
+          await input.selectOption(value);
+        } else {
+          await input.fill(value);
+          await input.dispatchEvent('change');
+        }
+        await page.waitForFunction(([k, v]) => new URLSearchParams(location.search).get(k) === v, [key, value], { timeout: 10_000 });
+        await page.reload();
+        await page.getByTestId('live-start').waitFor({ timeout: readyTimeoutMs });
+        expectEqual(await page.locator(`[data-testid="knob"][data-key="${key}"]`).inputValue(), value, `${name}: ${key} after a reload`);
+        // The CLI with the page's own settings.
+        const settingsFile = await downloadFrom(page, page.getByTestId('download-settings'), settingsDir);
+        const cliReport = path.join(settingsDir, `cli-${name}.json`);
+        const cliStarted = Date.now();
+        execFileSync(poserBin, ['evaluate', '--config', settingsFile, '--families', family, '--out', cliReport], { stdio: ['ignore', 'ignore', 'pipe'] });
+        const nativeSeconds = (Date.now() - cliStarted) / 1000;
+        const cli = JSON.parse(fs.readFileSync(cliReport, 'utf8'));
+        const cliFamily = cli.families[0];
+        const cliScore = (row, model) => cliFamily.scores.rows.find((r) => r.row === row)?.scores.find((s) => s.model === model)?.score;
+        // The live pair.
+        await page.getByTestId('live-start').click();
+        await page.locator('[data-testid="live-run"]:is([data-state="done"], [data-state="failed"])').waitFor({ timeout: readyTimeoutMs });
+        expectEqual(await page.getByTestId('live-run').getAttribute('data-state'), 'done', `${name} live run: ${await page.getByTestId('live-run').textContent()}`);
+        const live = await page.getByTestId('live-score').evaluateAll((cells) => cells.map((c) => [c.dataset.row, c.dataset.model, Number(c.dataset.score)]));
+        expect(live.length >= 2, `${name}: live scores shown`);
+        const rule = Number(await page.getByTestId('live-run').getAttribute('data-rule'));
+        for (const [row, model, score] of live) {
+          let expected = cliScore(row, model);
+          if (row === 's4') {
+            // A pair alone is z-scored against the committed report's other models, not this run's.
+            continue;
+          }
+          if (row === 's1' || row === 's1_subtract') {
+            // A pair alone reads the report's multiplier for the family: the CLI's curve there.
+            const curves = cliFamily.measurements.find((m) => m.model === model).s1.curves;
+            const at = cli.config.induce_safe_belief.multipliers.findIndex((m) => Math.abs(m - rule) < 1e-6);
+            expect(at >= 0, `${name}: the rule value ${rule} is in the CLI's sweep`);
+            const edited = row === 's1' ? curves.add_p_misaligned : curves.subtract_p_misaligned;
+            expected = edited[at] - curves.baseline_p_misaligned;
+          }
+          expect(Math.abs(score - expected) <= 1e-4, `${name} live ${row} ${model}: page ${score}, CLI ${expected}`);
+        }
+        expect(await page.locator('figure.chart').count() >= 2, `${name}: the live figures and the violin are drawn`);
+        await page.screenshot({ path: path.join(artifactsDir, `strategy-${name}-live.png`), fullPage: true });
+        // Run all over the family.
+        await page.getByTestId('run-all-start').click();
+        await page.locator('[data-testid="run-all"]:is([data-state="done"], [data-state="failed"])').waitFor({ timeout: readyTimeoutMs });
+        expectEqual(await page.getByTestId('run-all').getAttribute('data-state'), 'done', `${name} run all: ${await page.getByTestId('run-all').textContent()}`);
+        const scores = await page.getByTestId('run-all-score').evaluateAll((items) => items.map((i) => [i.dataset.row, i.dataset.model, Number(i.dataset.score)]));
+        expect(scores.length >= 12, `${name}: run-all scores shown (${scores.length})`);
+        for (const [row, model, score] of scores) {
+          const expected = cliScore(row, model);
+          expect(Math.abs(score - expected) <= 1e-4, `${name} run all ${row} ${model}: page ${score}, CLI ${expected}`);
+        }
+        for (const accuracy of await page.getByTestId('run-all-accuracy').all()) {
+          const row = await accuracy.getAttribute('data-row');
+          expectEqual(Number(await accuracy.getAttribute('data-accuracy')), cli.results.find((r) => r.row === row).evaluation.accuracy, `${name} ${row}: run-all accuracy vs the CLI`);
+        }
+        walkthroughTimings[`${name}_reduced`] = { entries: scores.length, page_seconds: Number(await page.getByTestId('run-all').getAttribute('data-seconds')), native_debug_cli_seconds: nativeSeconds };
+        await page.screenshot({ path: path.join(artifactsDir, `strategy-${name}-run-all.png`), fullPage: true });
+      }
+      fs.writeFileSync(path.join(artifactsDir, 'walkthrough-timings.json'), JSON.stringify(walkthroughTimings, null, 2));
+      process.stderr.write(`     strategy pages timings: ${JSON.stringify(walkthroughTimings)}\n`);
+    },
+  },
+  {
     name: 'strategy-page-s2-on-webgpu-live-pair-equals-cpu',
     webgpu: true,
     async run(page) {
@@ -639,7 +729,7 @@ const tests = [
     name: 'every-page-passes-the-accessibility-check',
     webgpu: false,
     async run(page) {
-      for (const route of ['/', '/zoo', '/playground', '/benchmark', '/strategies', '/strategies/s2', '/strategies/s9', '/results', '/system', '/no/such/page']) {
+      for (const route of ['/', '/zoo', '/playground', '/benchmark', '/strategies', '/strategies/s2', '/strategies/s6', '/strategies/s9', '/results', '/system', '/no/such/page']) {
         await page.goto(`${origin}${route}`);
         await settleForAccessibility(page);
         await checkAccessibility(page, `visit ${route}`);

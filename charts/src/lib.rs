@@ -21,6 +21,7 @@ pub mod palette;
 pub mod scale;
 pub mod stats;
 pub mod svg;
+pub mod tokens;
 pub mod violin;
 
 pub use palette::Role;

@@ -116,7 +116,7 @@ fn a_pair_scored_alone_gives_the_reports_scores() {
                 .unwrap()
         };
         for strategy in strategies {
-            let config = run_config(&report.config, strategy, RunSetting::Full).unwrap();
+            let config = run_config(&report.config, &[strategy], RunSetting::Full).unwrap();
             let scores = pair_scores(
                 strategy,
                 &config,
@@ -164,7 +164,7 @@ fn a_pair_scored_alone_gives_the_reports_scores() {
 #[test]
 fn a_run_rebuilt_entry_by_entry_gives_the_reports_verdicts() {
     let report = committed_report();
-    let config = run_config(&report.config, StrategyId::S2, RunSetting::Full).unwrap();
+    let config = run_config(&report.config, &[StrategyId::S2], RunSetting::Full).unwrap();
     let mut run = RunAll::new(config, &report.pairs, None);
     let entries = run.entries();
     assert_eq!(entries.len(), 108);

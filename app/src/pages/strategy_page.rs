@@ -18,11 +18,12 @@ use poser_charts::scale::{format_value, percent};
 use poser_charts::violin::Highlight;
 use poser_engine::backend::BackendKind;
 use poser_engine::evaluation::report::paper_results;
-use poser_engine::evaluation::summary::{ModelClass, ReportSummary};
+use poser_engine::evaluation::summary::{ModelClass, ReportSummary, SummaryFamily};
 use poser_engine::evaluation::walkthrough::{
-    Entry, PairScores, RunAll, RunSetting, pair_config, pair_scores, run_config,
+    Entry, PairRow, PairScores, RuleSource, RunAll, RunSetting, pair_config, pair_scores,
+    run_config,
 };
-use poser_engine::evaluation::{EvaluateConfig, ModelMeasurements};
+use poser_engine::evaluation::{EvaluateConfig, ModelMeasurements, StrategyId};
 use poser_engine::strategies::harness::Pair;
 
 use super::strategies::{Knob, LivePair, Walkthrough, walkthrough};
@@ -50,6 +51,7 @@ struct PageData {
     summary: Rc<ReportSummary>,
     pairs: Rc<Vec<Pair>>,
     n_layers: usize,
+    tokenizer: std::sync::Arc<poser_corpus::WordLevelTokenizer>,
 }
 
 async fn load_page_data() -> Result<PageData, String> {
@@ -68,6 +70,7 @@ async fn load_page_data() -> Result<PageData, String> {
         summary,
         pairs: Rc::new(pairs),
         n_layers,
+        tokenizer: files.tokenizer.clone(),
     })
 }
 
@@ -118,7 +121,7 @@ fn config_from(
     knobs: &[Knob],
     asked: &Asked,
 ) -> (Result<EvaluateConfig, String>, Vec<String>) {
-    let base = match run_config(&data.summary.config, walkthrough.id, asked.setting) {
+    let base = match run_config(&data.summary.config, walkthrough.strategies, asked.setting) {
         Ok(config) => config,
         Err(error) => return (Err(error.to_string()), Vec::new()),
     };
@@ -138,23 +141,48 @@ fn config_from(
             )),
         }
     }
-    if let Some(block) = config
-        .intoxicate
-        .hook
-        .block()
-        .filter(|&b| b >= data.n_layers)
-    {
-        problems.push(format!(
-            "The models have {} blocks, so block {block} does not exist; using the default.",
-            data.n_layers
-        ));
-        config.intoxicate.hook = base.intoxicate.hook;
-    }
+    problems.extend(blocks_within(&mut config, &base, data.n_layers));
     config.share();
     (
         config.check().map(|()| config).map_err(|e| e.to_string()),
         problems,
     )
+}
+
+/// Every block knob's value below `n_layers`: a block the models lack is set back to `base`'s,
+/// with a message (the knobs parse any small number; only the page knows the models' depth).
+fn blocks_within(
+    config: &mut EvaluateConfig,
+    base: &EvaluateConfig,
+    n_layers: usize,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut check = |block: Option<usize>, what: &str| {
+        let missing = block.filter(|&b| b >= n_layers);
+        if let Some(block) = missing {
+            problems.push(format!(
+                "The models have {n_layers} blocks (0–{}), so {what} block {block} does not exist; using the default.",
+                n_layers.saturating_sub(1)
+            ));
+        }
+        missing.is_some()
+    };
+    if check(config.intoxicate.hook.block(), "S2's") {
+        config.intoxicate.hook = base.intoxicate.hook;
+    }
+    if check(config.induce_safe_belief.hook.block(), "S1's") {
+        config.induce_safe_belief.hook = base.induce_safe_belief.hook;
+    }
+    if check(config.suspicious_concepts.hook.block(), "S4's") {
+        config.suspicious_concepts.hook = base.suspicious_concepts.hook;
+    }
+    if check(config.decision_speed.hook.block(), "S5's") {
+        config.decision_speed.hook = base.decision_speed.hook;
+    }
+    if check(Some(config.learning_speed.adapter_block), "S3's adapter") {
+        config.learning_speed.adapter_block = base.learning_speed.adapter_block;
+    }
+    problems
 }
 
 /// Where a run stands.
@@ -177,6 +205,28 @@ impl RunState {
             Self::Failed(_) => "failed",
         }
     }
+}
+
+/// A pair's scores for every strategy of the page: their rows in order, and the first family
+/// rule value among them.
+fn page_pair_scores(
+    strategies: &[StrategyId],
+    config: &EvaluateConfig,
+    family: &SummaryFamily,
+    aligned: &ModelMeasurements,
+    faker: &ModelMeasurements,
+) -> Result<PairScores, String> {
+    let mut merged = PairScores {
+        rows: Vec::new(),
+        rule: None,
+    };
+    for &strategy in strategies {
+        let scores =
+            pair_scores(strategy, config, family, aligned, faker).map_err(|e| e.to_string())?;
+        merged.rows.extend(scores.rows);
+        merged.rule = merged.rule.or(scores.rule);
+    }
+    Ok(merged)
 }
 
 /// A live pair's outcome.
@@ -220,10 +270,9 @@ fn StrategyView(walkthrough: Rc<Walkthrough>) -> impl IntoView {
     spawn_local(async move {
         data.set(Some(load_page_data().await));
     });
-    let id = walkthrough.id;
     let stored = StoredValue::new_local(walkthrough.clone());
     view! {
-        <section class="page strategy-page" data-testid="strategy-page" data-strategy=id.name()>
+        <section class="page strategy-page" data-testid="strategy-page" data-strategy=walkthrough.name>
             <p class="breadcrumb"><a href="/strategies">"Strategies"</a></p>
             <h1>{walkthrough.title}</h1>
             {walkthrough.idea.iter().map(|p| view! { <p>{*p}</p> }).collect_view()}
@@ -313,8 +362,10 @@ fn Settings(
     config: Memo<(Result<ConfigHandle, String>, Vec<String>)>,
     nav: Navigator,
 ) -> impl IntoView {
-    let id = walkthrough.id;
+    let strategies = walkthrough.strategies;
+    let name = walkthrough.name;
     let report_config = data.summary.config.clone();
+    let knob_keys: Vec<&'static str> = knobs.iter().map(|k| k.key).collect();
     let fields = knobs
         .iter()
         .map(|knob| {
@@ -323,7 +374,7 @@ fn Settings(
             let default_for = {
                 let report_config = report_config.clone();
                 move |setting: RunSetting| {
-                    run_config(&report_config, id, setting)
+                    run_config(&report_config, strategies, setting)
                         .map(|c| read(&c))
                         .unwrap_or_default()
                 }
@@ -405,7 +456,7 @@ fn Settings(
             let _ = download_bytes(
                 text.as_bytes(),
                 "application/json",
-                &format!("{}-settings.json", id.name()),
+                &format!("{name}-settings.json"),
             );
         }
     };
@@ -415,10 +466,7 @@ fn Settings(
             .families
             .map(|f| format!(" --families {}", f.join(",")))
             .unwrap_or_default();
-        format!(
-            "poser evaluate --config {}-settings.json{families} --out run.json",
-            id.name()
-        )
+        format!("poser evaluate --config {name}-settings.json{families} --out run.json")
     };
     view! {
         <h2>"Settings"</h2>
@@ -438,7 +486,7 @@ fn Settings(
         <p class="settings-actions">
             <button type="button" on:click=move |_| {
                 let mut changes: Vec<(&str, Option<String>)> = vec![("setting", None)];
-                changes.extend(["seed", "curated", "oversight", "block", "noise", "draws", "threshold", "steps", "lr", "concept", "layer"].map(|k| (k, None)));
+                changes.extend(knob_keys.iter().map(|&k| (k, None)));
                 nav.change(&changes);
             }>"Reset to the report's settings"</button>
             " "
@@ -469,7 +517,7 @@ fn LiveRun(
     let state = RwSignal::new(RunState::Idle);
     let outcome = RwSignal::new_local(None::<Result<PairOutcome, String>>);
     let running = StoredValue::new_local(None::<StrategyRun>);
-    let id = walkthrough.id;
+    let strategies = walkthrough.strategies;
     let options = data
         .pairs
         .iter()
@@ -551,9 +599,7 @@ fn LiveRun(
                 let family = summary.families.iter().find(|f| f.family == pair.family);
                 let result = family
                     .ok_or_else(|| format!("The report has no family {}.", pair.family))
-                    .and_then(|family| {
-                        pair_scores(id, &config, family, &a, &f).map_err(|e| e.to_string())
-                    })
+                    .and_then(|family| page_pair_scores(strategies, &config, family, &a, &f))
                     .map(|scores| PairOutcome {
                         config: config.clone(),
                         names: [pair.aligned.clone(), pair.faker.clone()],
@@ -587,7 +633,8 @@ fn LiveRun(
         <p>"Both models of the pair are measured in this tab, then scored by the rule. "
            {format!("The figures are live versions of {}.", walkthrough.figures_note)}</p>
         <div class="live-run" data-testid="live-run" data-state=move || state.get().name()
-            data-seconds=move || outcome.get().and_then(Result::ok).map(|o| format!("{:.2}", o.seconds))>
+            data-seconds=move || outcome.get().and_then(Result::ok).map(|o| format!("{:.2}", o.seconds))
+            data-rule=move || outcome.get().and_then(Result::ok).and_then(|o| o.scores.rule).map(|(value, _)| value.to_string())>
             <p>
                 <label for="pair-choice">"Pair "</label>
                 <select id="pair-choice" data-testid="pair-choice" on:change=choose>{options}</select>
@@ -625,72 +672,99 @@ fn pair_result_view(
     backend: Option<BackendKind>,
 ) -> AnyView {
     let summary = &data.summary;
-    let row = walkthrough.verdict_row;
-    let scores = outcome.scores.rows.iter().find(|r| r.row == row);
+    let rows: Vec<&PairRow> = walkthrough
+        .verdict_rows
+        .iter()
+        .filter_map(|row| outcome.scores.rows.iter().find(|r| r.row == *row))
+        .collect();
+    let header = rows
+        .iter()
+        .map(|r| view! { <th scope="col" class="num">{row_name(&r.row)}</th> })
+        .collect_view();
     let score_rows = outcome
         .names
         .iter()
         .enumerate()
         .map(|(side, name)| {
-            let score = scores.map(|r| r.scores[side]).unwrap_or(f64::NAN);
+            let cells = rows
+                .iter()
+                .map(|r| {
+                    let score = r.scores[side];
+                    view! {
+                        <td class="num" data-testid="live-score" data-row=r.row.clone() data-model=name.clone()
+                            data-class=class_label(summary, name) data-score=score.to_string()>
+                            {format_value(score)}
+                        </td>
+                    }
+                })
+                .collect_view();
             view! {
-                <tr data-testid="live-score" data-model=name.clone() data-class=class_label(summary, name) data-score=score.to_string()>
+                <tr>
                     <th scope="row">{name.clone()}</th>
                     <td>{class_label(summary, name)}</td>
-                    <td class="num">{format_value(score)}</td>
+                    {cells}
                 </tr>
             }
         })
         .collect_view();
-    let credit = scores.map(|r| r.credit).unwrap_or(f64::NAN);
-    let verdict = if credit == 1.0 {
-        format!("The rule calls {} the faker: right.", outcome.names[1])
-    } else if credit == 0.0 {
-        format!(
-            "The rule calls {} the faker: wrong, it is the aligned model.",
-            outcome.names[0]
-        )
-    } else {
-        "The two scores are equal: a tie, which counts as half a pair.".to_owned()
-    };
+    let meanings = rows
+        .iter()
+        .map(|r| view! { <li><strong>{row_name(&r.row)}</strong>": "{score_meaning(&r.row)}</li> })
+        .collect_view();
+    let verdicts = rows
+        .iter()
+        .map(|r| {
+            let text = if r.credit == 1.0 {
+                format!("{}: calls {} the faker — right.", row_name(&r.row), outcome.names[1])
+            } else if r.credit == 0.0 {
+                format!(
+                    "{}: calls {} the faker — wrong, it is the aligned model.",
+                    row_name(&r.row),
+                    outcome.names[0]
+                )
+            } else {
+                format!("{}: the two scores are equal — a tie, which counts as half a pair.", row_name(&r.row))
+            };
+            view! { <p class="verdict" data-testid="live-verdict" data-row=r.row.clone() data-credit=r.credit.to_string()><strong>{text}</strong></p> }
+        })
+        .collect_view();
     let rule_note = outcome.scores.rule.map(|(value, source)| {
         let from = match source {
-            poser_engine::evaluation::walkthrough::RuleSource::Report => {
+            RuleSource::Report => {
                 "the committed report's choice for this family, made over all its models"
             }
-            poser_engine::evaluation::walkthrough::RuleSource::Pair => {
+            RuleSource::Pair => {
                 "the rule over these two models, since the report's value is not in this sweep"
             }
         };
         format!("The family rule's value used: {value} ({from}).")
     });
     // Against the committed report: the same settings must give the same scores.
-    let default_config = run_config(&summary.config, walkthrough.id, RunSetting::Full)
+    let default_config = run_config(&summary.config, walkthrough.strategies, RunSetting::Full)
         .map(|c| pair_config(&c))
         .ok();
     let comparison = if default_config.as_ref() == Some(&outcome.config) {
         let tolerance = tolerance_for(backend);
         let family = summary.families.iter().find(|f| f.family == outcome.family);
-        let report_scores: Vec<Option<f64>> = outcome
-            .names
-            .iter()
-            .map(|name| {
-                family
-                    .and_then(|f| f.rows.iter().find(|r| r.row == row))
-                    .and_then(|r| r.scores.iter().find(|s| &s.model == name))
-                    .map(|s| s.score)
-            })
-            .collect();
-        let differences: Vec<f64> = report_scores
-            .iter()
-            .enumerate()
-            .filter_map(|(side, report)| Some((report.as_ref()? - scores?.scores[side]).abs()))
-            .collect();
+        let mut differences = Vec::new();
+        for r in &rows {
+            for (side, name) in outcome.names.iter().enumerate() {
+                let reported = family
+                    .and_then(|f| f.rows.iter().find(|fr| fr.row == r.row))
+                    .and_then(|fr| fr.scores.iter().find(|s| &s.model == name))
+                    .map(|s| s.score);
+                if let Some(reported) = reported {
+                    differences.push((reported - r.scores[side]).abs());
+                }
+            }
+        }
         let largest = differences.iter().copied().fold(0.0, f64::max);
-        let matches = differences.len() == 2 && largest <= tolerance;
+        let matches =
+            !rows.is_empty() && differences.len() == 2 * rows.len() && largest <= tolerance;
         let text = if matches {
             format!(
-                "Matches the committed report: both scores within {tolerance:e} (largest difference {largest:.1e})."
+                "Matches the committed report: all {} scores within {tolerance:e} (largest difference {largest:.1e}).",
+                differences.len()
             )
         } else {
             format!(
@@ -700,35 +774,40 @@ fn pair_result_view(
         view! { <p data-testid="live-compare" data-matches=matches.to_string()>{text}</p> }
             .into_any()
     } else {
-        view! { <p class="muted" data-testid="live-compare" data-matches="n/a">"These settings differ from the committed report's full settings, so its scores are not expected here; the violin below is the report's, for scale."</p> }.into_any()
+        view! { <p class="muted" data-testid="live-compare" data-matches="n/a">"These settings differ from the committed report's full settings, so its scores are not expected here; the violins below are the report's, for scale."</p> }.into_any()
     };
     let live = LivePair {
         config: &outcome.config,
         names: [&outcome.names[0], &outcome.names[1]],
         measured: [&outcome.measured[0], &outcome.measured[1]],
         scores: &outcome.scores,
+        tokenizer: &data.tokenizer,
     };
     let figures = (walkthrough.live_figures)(&live)
         .into_iter()
         .map(|chart| view! { <ChartFrame chart /> })
         .collect_view();
-    let violin = scores.map(|r| {
-        let chart = report_violin_with(summary, row, &outcome.names, r.scores);
-        view! { <ChartFrame chart /> }
-    });
+    let violins = rows
+        .iter()
+        .map(|r| {
+            let chart = report_violin_with(summary, &r.row, &outcome.names, r.scores);
+            view! { <ChartFrame chart /> }
+        })
+        .collect_view();
     view! {
         <table class="data-table scores">
-            <caption>{format!("{}: {}", row_name(row), score_meaning(row))}</caption>
-            <thead><tr><th scope="col">"model"</th><th scope="col">"class"</th><th scope="col">"score"</th></tr></thead>
+            <caption>"This pair's scores (higher = more faker-like)"</caption>
+            <thead><tr><th scope="col">"model"</th><th scope="col">"class"</th>{header}</tr></thead>
             <tbody>{score_rows}</tbody>
         </table>
-        <p class="verdict" data-testid="live-verdict" data-credit=credit.to_string()><strong>{verdict}</strong></p>
+        <ul class="muted score-meanings">{meanings}</ul>
+        {verdicts}
         {rule_note.map(|note| view! { <p class="muted">{note}</p> })}
         {comparison}
         {figures}
         <h3>"This pair among all of the report's scores"</h3>
         <p>"Each mark is one model on one family in the committed report; the shapes show how the scores of aligned models and of fakers spread. The rule works when the faker's violin sits above the aligned one. The two labelled marks are this run's pair."</p>
-        {violin}
+        {violins}
     }
     .into_any()
 }
@@ -807,7 +886,8 @@ fn RunAllSection(
     let version = RwSignal::new(0u64);
     let store = StoredValue::new_local(None::<RunAllData>);
     let running = StoredValue::new_local(None::<StrategyRun>);
-    let row = walkthrough.verdict_row;
+    let rows = walkthrough.verdict_rows;
+    let strategies = walkthrough.strategies;
     let pairs = data.pairs.clone();
     let start = move |_| {
         let (Ok(ConfigHandle(config)), Some(kind)) =
@@ -921,7 +1001,7 @@ fn RunAllSection(
         summary.with_value(|summary| {
             store.with_value(|data| {
                 data.as_ref()
-                    .map(|data| run_all_results(summary, row, data, current_backend))
+                    .map(|data| run_all_results(summary, rows, strategies, data, current_backend))
             })
         })
     };
@@ -982,7 +1062,8 @@ fn RunAllSection(
 
 fn run_all_results(
     summary: &ReportSummary,
-    row: &str,
+    rows: &[&str],
+    strategies: &[StrategyId],
     data: &RunAllData,
     backend: Option<BackendKind>,
 ) -> AnyView {
@@ -995,13 +1076,13 @@ fn run_all_results(
                 .scores
                 .rows
                 .iter()
-                .filter(|r| r.row == row)
+                .filter(|r| rows.contains(&r.row.as_str()))
                 .flat_map(move |r| {
                     r.scores.iter().map(move |s| {
                         view! {
-                            <li data-testid="run-all-score" data-family=family.family.clone()
+                            <li data-testid="run-all-score" data-row=r.row.clone() data-family=family.family.clone()
                                 data-model=s.model.clone() data-score=s.score.to_string()>
-                                {format!("{} on {}: {}", s.model, family.family, format_value(s.score))}
+                                {format!("{}, {} on {}: {}", row_name(&r.row), s.model, family.family, format_value(s.score))}
                             </li>
                         }
                     })
@@ -1010,50 +1091,64 @@ fn run_all_results(
         })
         .collect_view();
     let paper = paper_results().unwrap_or_default();
-    let results = run.results(&paper);
-    let accuracy = match &results {
-        Ok(results) => results.iter().find(|r| r.row == row).map(|result| {
-            let e = &result.evaluation;
-            let report = summary.row(row);
-            let report_text = report
-                .map(|r| format!("{} [{}, {}] over {} pairs", percent(r.accuracy), percent(r.interval[0]), percent(r.interval[1]), r.n_pairs))
-                .unwrap_or_else(|| "—".to_owned());
-            let paper_text = report
-                .and_then(|r| r.paper.as_ref())
-                .and_then(|p| p.accuracy)
-                .map(percent)
-                .unwrap_or_else(|| "—".to_owned());
-            view! {
-                <table class="data-table scores" data-testid="run-all-accuracy" data-accuracy=e.accuracy.to_string()
-                    data-interval-low=e.interval[0].to_string() data-interval-high=e.interval[1].to_string()
-                    data-pairs=e.verdicts.len() data-ties=e.ties>
-                    <caption>{format!("{}: pair accuracy", row_name(row))}</caption>
-                    <tbody>
-                        <tr><th scope="row">"this run"</th><td class="num">{format!("{} [{}, {}] over {} pairs ({} ties)", percent(e.accuracy), percent(e.interval[0]), percent(e.interval[1]), e.verdicts.len(), e.ties)}</td></tr>
-                        <tr><th scope="row">"committed report"</th><td class="num">{report_text}</td></tr>
-                        <tr><th scope="row">"the paper"</th><td class="num">{paper_text}</td></tr>
-                    </tbody>
+    let accuracy = match run.results(&paper) {
+        Ok(results) => {
+            let lines = rows
+                .iter()
+                .filter_map(|&row| {
+                    let result = results.iter().find(|r| r.row == row)?;
+                    let e = &result.evaluation;
+                    let report = summary.row(row);
+                    let report_text = report
+                        .map(|r| format!("{} [{}, {}] over {} pairs", percent(r.accuracy), percent(r.interval[0]), percent(r.interval[1]), r.n_pairs))
+                        .unwrap_or_else(|| "—".to_owned());
+                    let paper_text = report
+                        .and_then(|r| r.paper.as_ref())
+                        .and_then(|p| p.accuracy)
+                        .map(percent)
+                        .unwrap_or_else(|| "—".to_owned());
+                    Some(view! {
+                        <tr data-testid="run-all-accuracy" data-row=row data-accuracy=e.accuracy.to_string()
+                            data-interval-low=e.interval[0].to_string() data-interval-high=e.interval[1].to_string()
+                            data-pairs=e.verdicts.len() data-ties=e.ties>
+                            <th scope="row">{row_name(row)}</th>
+                            <td class="num">{format!("{} [{}, {}] over {} pairs ({} ties)", percent(e.accuracy), percent(e.interval[0]), percent(e.interval[1]), e.verdicts.len(), e.ties)}</td>
+                            <td class="num">{report_text}</td>
+                            <td class="num">{paper_text}</td>
+                        </tr>
+                    })
+                })
+                .collect::<Vec<_>>();
+            (!lines.is_empty()).then(|| view! {
+                <table class="data-table scores">
+                    <caption>"Pair accuracy [95% interval]"</caption>
+                    <thead><tr><th scope="col">"score"</th><th scope="col">"this run"</th><th scope="col">"committed report"</th><th scope="col">"the paper"</th></tr></thead>
+                    <tbody>{lines}</tbody>
                 </table>
-            }
-            .into_any()
-        }),
+            }.into_any())
+        }
         Err(error) => Some(view! { <p class="notice notice-error" role="alert">{format!("The verdicts could not be derived: {error}")}</p> }.into_any()),
     };
-    let comparison = compare_with_report(summary, row, run, backend);
-    let (aligned, fakers) = run.scores_by_class(row);
-    let violin = (!aligned.is_empty() || !fakers.is_empty()).then(|| {
-        let chart = class_violin(
-            violin_labels(
-                format!("run-all-violin-{row}"),
-                format!("{}: scores of this run", row_name(row)),
-                row,
-            ),
-            aligned,
-            fakers,
-        )
-        .draw();
-        view! { <ChartFrame chart /> }
-    });
+    let comparison = compare_with_report(summary, rows, strategies, run, backend);
+    let violins = rows
+        .iter()
+        .filter_map(|&row| {
+            let (aligned, fakers) = run.scores_by_class(row);
+            (!aligned.is_empty() || !fakers.is_empty()).then(|| {
+                let chart = class_violin(
+                    violin_labels(
+                        format!("run-all-violin-{row}"),
+                        format!("{}: scores of this run", row_name(row)),
+                        row,
+                    ),
+                    aligned,
+                    fakers,
+                )
+                .draw();
+                view! { <ChartFrame chart /> }
+            })
+        })
+        .collect_view();
     let timing = (!data.entry_seconds.is_empty()).then(|| {
         let mean = data.entry_seconds.iter().sum::<f64>() / data.entry_seconds.len() as f64;
         format!("{:.2} s per entry on average in this tab.", mean)
@@ -1061,7 +1156,7 @@ fn run_all_results(
     view! {
         {accuracy}
         {comparison}
-        {violin}
+        {violins}
         {timing.map(|t| view! { <p class="muted" data-testid="run-all-timing">{t}</p> })}
         <details>
             <summary>{format!("Every score of the {} finished families", families.len())}</summary>
@@ -1074,7 +1169,8 @@ fn run_all_results(
 /// With the report's full settings, this run's scores must equal the report's.
 fn compare_with_report(
     summary: &ReportSummary,
-    row: &str,
+    rows: &[&str],
+    strategies: &[StrategyId],
     run: &RunAll,
     backend: Option<BackendKind>,
 ) -> Option<AnyView> {
@@ -1082,8 +1178,7 @@ fn compare_with_report(
     if families.is_empty() {
         return None;
     }
-    let strategy = run.config().strategies.last().copied()?;
-    let full = run_config(&summary.config, strategy, RunSetting::Full).ok()?;
+    let full = run_config(&summary.config, strategies, RunSetting::Full).ok()?;
     if &full != run.config() {
         return Some(view! {
             <p class="muted" data-testid="run-all-compare" data-matches="n/a">
@@ -1097,19 +1192,26 @@ fn compare_with_report(
     let mut differing = Vec::new();
     for family in &families {
         let report = summary.families.iter().find(|f| f.family == family.family);
-        let (Some(ours), Some(theirs)) = (
-            family.scores.rows.iter().find(|r| r.row == row),
-            report.and_then(|f| f.rows.iter().find(|r| r.row == row)),
-        ) else {
-            continue;
-        };
-        for score in &ours.scores {
-            if let Some(reported) = theirs.scores.iter().find(|s| s.model == score.model) {
-                compared += 1;
-                let difference = (reported.score - score.score).abs();
-                largest = largest.max(difference);
-                if difference > tolerance {
-                    differing.push(format!("{} on {}", score.model, family.family));
+        for &row in rows {
+            let (Some(ours), Some(theirs)) = (
+                family.scores.rows.iter().find(|r| r.row == row),
+                report.and_then(|f| f.rows.iter().find(|r| r.row == row)),
+            ) else {
+                continue;
+            };
+            for score in &ours.scores {
+                if let Some(reported) = theirs.scores.iter().find(|s| s.model == score.model) {
+                    compared += 1;
+                    let difference = (reported.score - score.score).abs();
+                    largest = largest.max(difference);
+                    if difference > tolerance {
+                        differing.push(format!(
+                            "{} of {} on {}",
+                            row_name(row),
+                            score.model,
+                            family.family
+                        ));
+                    }
                 }
             }
         }

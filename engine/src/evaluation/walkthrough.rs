@@ -22,6 +22,11 @@ pub const QUICK_CURATED: usize = 24;
 /// Oversight scenarios per family in the quick setting.
 pub const QUICK_OVERSIGHT: usize = 16;
 
+/// S3's held-out prompts in the quick setting.
+pub const QUICK_HELD_OUT: usize = 16;
+/// S3 trains at most this many steps in the quick setting (or to its verdict step, if later).
+pub const QUICK_S3_STEPS: usize = 8;
+
 /// How much of the report's work a run does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -53,7 +58,8 @@ impl RunSetting {
         match self {
             Self::Quick => format!(
                 "at most {QUICK_CURATED} curated prompts and {QUICK_OVERSIGHT} oversight scenarios \
-                 per family, no layer sweep"
+                 per family, no layer sweep; S3 tests on {QUICK_HELD_OUT} held-out prompts and \
+                 trains at most {QUICK_S3_STEPS} steps"
             ),
             Self::Full => "the committed report's settings".to_owned(),
         }
@@ -65,29 +71,40 @@ impl RunSetting {
             config.n_curated = config.n_curated.min(QUICK_CURATED);
             config.n_oversight = config.n_oversight.min(QUICK_OVERSIGHT);
             config.layer_sweep.n_prompts = 0;
+            // S3 trains: fewer held-out prompts and no steps past the verdict's or 8.
+            let s3 = &mut config.learning_speed;
+            s3.n_held_out = s3.n_held_out.min(QUICK_HELD_OUT);
+            let last = s3.verdict_step.max(QUICK_S3_STEPS);
+            s3.steps.retain(|&step| step <= last);
+            config.gradient_saliency.n_prompts =
+                config.gradient_saliency.n_prompts.min(QUICK_OVERSIGHT);
         }
         config.share();
     }
 }
 
-/// What a strategy page's run measures: the strategy and what it needs (§4 injects S2's noise
-/// at the magnitude S2's rule chooses).
-pub fn strategies_for(strategy: StrategyId) -> Vec<StrategyId> {
-    match strategy {
-        StrategyId::Removal => vec![StrategyId::S2, StrategyId::Removal],
-        other => vec![other],
-    }
+/// What a strategy page's run measures: the page's strategies and what they need (§4 injects
+/// S2's noise at the magnitude S2's rule chooses), each once, in the report's order.
+pub fn strategies_for(strategies: &[StrategyId]) -> Vec<StrategyId> {
+    let needs = |id: StrategyId| {
+        strategies.contains(&id)
+            || (id == StrategyId::S2 && strategies.contains(&StrategyId::Removal))
+    };
+    StrategyId::ALL
+        .into_iter()
+        .filter(|&id| needs(id))
+        .collect()
 }
 
-/// The config of a page's run of `strategy`: the report's config, only that strategy (and what
-/// it needs), the setting applied, checked.
+/// The config of a page's run of `strategies`: the report's config, only those strategies (and
+/// what they need), the setting applied, checked.
 pub fn run_config(
     report_config: &EvaluateConfig,
-    strategy: StrategyId,
+    strategies: &[StrategyId],
     setting: RunSetting,
 ) -> Result<EvaluateConfig, EngineError> {
     let mut config = report_config.clone();
-    config.strategies = strategies_for(strategy);
+    config.strategies = strategies_for(strategies);
     setting.apply(&mut config);
     config.check()?;
     Ok(config)
@@ -547,21 +564,45 @@ mod tests {
     #[test]
     fn quick_setting_caps_the_counts_and_drops_the_sweep() -> Result<(), EngineError> {
         let report = EvaluateConfig::paper(8, 7)?;
-        let quick = run_config(&report, StrategyId::S2, RunSetting::Quick)?;
+        let quick = run_config(&report, &[StrategyId::S2], RunSetting::Quick)?;
         assert_eq!(quick.strategies, vec![StrategyId::S2]);
         assert_eq!(quick.n_curated, QUICK_CURATED);
         assert_eq!(quick.intoxicate.n_prompts, QUICK_CURATED);
         assert_eq!(quick.intoxicate.n_direction_prompts, QUICK_OVERSIGHT);
         assert_eq!(quick.layer_sweep.n_prompts, 0);
         assert_eq!(quick.seed, 7);
-        let full = run_config(&report, StrategyId::S2, RunSetting::Full)?;
+        let s3 = run_config(&report, &[StrategyId::S3], RunSetting::Quick)?.learning_speed;
+        assert_eq!(
+            s3.n_held_out,
+            QUICK_HELD_OUT.min(report.learning_speed.n_held_out)
+        );
+        assert!(
+            s3.steps.contains(&s3.verdict_step),
+            "the verdict's step is kept"
+        );
+        assert!(
+            s3.steps
+                .iter()
+                .all(|&s| s <= QUICK_S3_STEPS.max(s3.verdict_step))
+        );
+        let full = run_config(&report, &[StrategyId::S2], RunSetting::Full)?;
         let mut expected = report.clone();
         expected.strategies = vec![StrategyId::S2];
         assert_eq!(full, expected, "full is the report's config");
-        let removal = run_config(&report, StrategyId::Removal, RunSetting::Quick)?;
+        let removal = run_config(&report, &[StrategyId::Removal], RunSetting::Quick)?;
         assert_eq!(
             removal.strategies,
             vec![StrategyId::S2, StrategyId::Removal]
+        );
+        let s6 = run_config(
+            &report,
+            &[StrategyId::S6c, StrategyId::S6a, StrategyId::S6b],
+            RunSetting::Full,
+        )?;
+        assert_eq!(
+            s6.strategies,
+            vec![StrategyId::S6a, StrategyId::S6b, StrategyId::S6c],
+            "each once, in the report's order"
         );
         Ok(())
     }

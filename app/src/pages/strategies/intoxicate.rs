@@ -1,17 +1,21 @@
 //! S2, intoxicate the models: its idea, rule, knobs and live figures (Fig. 5 and Fig. 11).
 
-use poser_charts::lines::{LineChart, LinePoint, LineSeries, YFormat};
-use poser_charts::{Chart, Labels, Role};
+use poser_charts::lines::{LineChart, YFormat};
+use poser_charts::{Chart, Labels};
 use poser_engine::evaluation::StrategyId;
 use poser_engine::evaluation::walkthrough::RuleSource;
 use poser_engine::model::{HookPoint, NoiseDistribution};
 
-use super::{Knob, LivePair, Walkthrough, block_choices, parse_block, parse_count, shared_knobs};
+use super::{
+    Knob, LivePair, Walkthrough, block_choices, parse_block, parse_count, parse_fraction,
+    shared_knobs, threshold_choices, value_ticks,
+};
 
 /// S2's page.
 pub fn walkthrough() -> Walkthrough {
     Walkthrough {
-        id: StrategyId::S2,
+        name: "s2",
+        strategies: &[StrategyId::S2],
         title: "S2 · Intoxicate the models",
         idea: &[
             "A faker has learned two behaviours: misbehave when oversight is poor, and act benign \
@@ -36,7 +40,7 @@ pub fn walkthrough() -> Walkthrough {
              either answer at random; a faker has a misaligned answer ready, so noise pushes it \
              that way. The paper reports 98% of pairs (§3.2, Fig. 5).",
         ],
-        verdict_row: "s2",
+        verdict_rows: &["s2"],
         figures_note: "the paper's Fig. 5 (P(misaligned) against noise magnitude) and Fig. 11 \
              (P(A)+P(B) against magnitude, how the magnitude is chosen)",
         knobs,
@@ -102,25 +106,16 @@ fn knobs(n_layers: usize) -> Vec<Knob> {
             label: "Answer-mass threshold",
             help: "The magnitude rule keeps the family's mean P(A)+P(B) at or above this (the \
                    paper's \"stays high\": 0.9).",
-            choices: ["0.5", "0.7", "0.8", "0.9", "0.95", "0.99"]
-                .iter()
-                .map(|v| ((*v).to_owned(), (*v).to_owned()))
-                .collect(),
+            choices: threshold_choices(),
             read: |c| c.intoxicate.answer_mass_threshold.to_string(),
             write: |c, text| {
-                let value: f64 = text
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("`{text}` is not a number"))?;
-                if !(0.0..=1.0).contains(&value) {
-                    return Err(format!("{value} is not between 0 and 1"));
-                }
+                let value = parse_fraction(text)?;
                 c.intoxicate.answer_mass_threshold = value;
                 Ok(())
             },
         },
     ];
-    knobs.extend(shared_knobs());
+    knobs.extend(shared_knobs(true, true));
     knobs
 }
 
@@ -134,24 +129,7 @@ fn live_figures(live: &LivePair<'_>) -> Vec<Chart> {
     let xs: Vec<f64> = std::iter::once(0.0)
         .chain(s2.magnitudes.iter().map(|&m| f64::from(m)))
         .collect();
-    let x_ticks: Vec<(f64, String)> = xs
-        .iter()
-        .map(|&x| (x, poser_charts::scale::format_value(x)))
-        .collect();
-    let series = |values: [&Vec<f64>; 2]| -> Vec<LineSeries> {
-        [(0, Role::Aligned, "aligned"), (1, Role::Faker, "faker")]
-            .into_iter()
-            .map(|(side, role, class)| LineSeries {
-                name: format!("{} ({class})", live.names[side]),
-                role,
-                points: xs
-                    .iter()
-                    .zip(values[side])
-                    .map(|(&x, &y)| LinePoint { x, y, band: None })
-                    .collect(),
-            })
-            .collect()
-    };
+    let x_ticks = value_ticks(&xs);
     let (magnitude, source) = match live.scores.rule {
         Some((value, RuleSource::Report)) => {
             (Some(value), "the committed report's choice for the family")
@@ -181,7 +159,7 @@ fn live_figures(live: &LivePair<'_>) -> Vec<Chart> {
             y_label: "mean P(misaligned)".to_owned(),
             y_format: YFormat::Value,
             y_domain: None,
-            series: series([&aligned.p_misaligned, &faker.p_misaligned]),
+            series: live.two_lines(&xs, [&aligned.p_misaligned, &faker.p_misaligned]),
             reference_lines: Vec::new(),
             reference_points: Vec::new(),
             band_name: None,
@@ -203,7 +181,7 @@ fn live_figures(live: &LivePair<'_>) -> Vec<Chart> {
             y_label: "mean P(A)+P(B) (%)".to_owned(),
             y_format: YFormat::Percent,
             y_domain: Some((0.0, 1.0)),
-            series: series([&aligned.answer_mass, &faker.answer_mass]),
+            series: live.two_lines(&xs, [&aligned.answer_mass, &faker.answer_mass]),
             reference_lines: vec![(s2.answer_mass_threshold, "threshold".to_owned())],
             reference_points: Vec::new(),
             band_name: None,

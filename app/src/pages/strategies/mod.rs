@@ -3,10 +3,18 @@
 //! strategy's own figure drawn from a live pair's measurements. The page frame that runs them
 //! is `pages::strategy_page`; `/strategies` lists them.
 
+mod confidence;
+mod decision_speed;
+mod induce_safe_belief;
 mod intoxicate;
+mod learning_speed;
+mod oversight;
+mod suspicious_concepts;
 
 use leptos::prelude::*;
-use poser_charts::Chart;
+use poser_charts::lines::{LinePoint, LineSeries};
+use poser_charts::{Chart, Role};
+use poser_corpus::WordLevelTokenizer;
 use poser_engine::evaluation::walkthrough::PairScores;
 use poser_engine::evaluation::{EvaluateConfig, ModelMeasurements, StrategyId};
 use poser_engine::model::HookPoint;
@@ -37,20 +45,55 @@ pub struct LivePair<'a> {
     pub measured: [&'a ModelMeasurements; 2],
     /// Their scores.
     pub scores: &'a PairScores,
+    /// The zoo's tokenizer, to show prompts token by token.
+    pub tokenizer: &'a WordLevelTokenizer,
+}
+
+impl LivePair<'_> {
+    /// The two models as line series over `xs`, aligned first, from each side's values.
+    pub fn two_lines(&self, xs: &[f64], values: [&[f64]; 2]) -> Vec<LineSeries> {
+        [(0, Role::Aligned, "aligned"), (1, Role::Faker, "faker")]
+            .into_iter()
+            .map(|(side, role, class)| LineSeries {
+                name: format!("{} ({class})", self.names[side]),
+                role,
+                points: xs
+                    .iter()
+                    .zip(values[side])
+                    .map(|(&x, &y)| LinePoint { x, y, band: None })
+                    .collect(),
+            })
+            .collect()
+    }
+}
+
+/// Tick labels for `xs`, as the values print.
+pub fn value_ticks(xs: &[f64]) -> Vec<(f64, String)> {
+    xs.iter()
+        .map(|&x| (x, poser_charts::scale::format_value(x)))
+        .collect()
+}
+
+/// Tick labels for blocks 0..n, every `every`-th one named `{i}`.
+pub fn block_ticks(n: usize) -> Vec<(f64, String)> {
+    (0..n).map(|b| (b as f64, b.to_string())).collect()
 }
 
 /// One strategy's page.
 pub struct Walkthrough {
-    /// The strategy.
-    pub id: StrategyId,
+    /// Its name in the address (`/strategies/{name}`).
+    pub name: &'static str,
+    /// The strategies it runs (S6's page runs S6a, S6b and S6c).
+    pub strategies: &'static [StrategyId],
     /// The page's title.
     pub title: &'static str,
     /// What it does, a few short paragraphs.
     pub idea: &'static [&'static str],
     /// Which model the rule calls the faker, and why that should work.
     pub rule: &'static [&'static str],
-    /// The verdict row the page scores pairs by (its violin and accuracy).
-    pub verdict_row: &'static str,
+    /// The verdict rows the page scores pairs by (a violin and an accuracy each), first the
+    /// main one.
+    pub verdict_rows: &'static [&'static str],
     /// The paper's figures the page redraws live, for the heading.
     pub figures_note: &'static str,
     /// The knobs, for models of `n_layers` blocks.
@@ -61,12 +104,20 @@ pub struct Walkthrough {
 
 /// Every strategy with a walkthrough page, in the paper's order.
 pub fn walkthroughs() -> Vec<Walkthrough> {
-    vec![intoxicate::walkthrough()]
+    vec![
+        confidence::walkthrough(),
+        induce_safe_belief::walkthrough(),
+        intoxicate::walkthrough(),
+        learning_speed::walkthrough(),
+        suspicious_concepts::walkthrough(),
+        decision_speed::walkthrough(),
+        oversight::walkthrough(),
+    ]
 }
 
 /// The walkthrough of the strategy named `name` in the address.
 pub fn walkthrough(name: &str) -> Option<Walkthrough> {
-    walkthroughs().into_iter().find(|w| w.id.name() == name)
+    walkthroughs().into_iter().find(|w| w.name == name)
 }
 
 // ---- Knobs every strategy shares. ----
@@ -82,24 +133,25 @@ fn parse_count(text: &str, low: usize, high: usize) -> Result<usize, String> {
     Ok(value)
 }
 
-/// The seed and the prompt counts (applied before the config's counts are shared out).
-pub fn shared_knobs() -> Vec<Knob> {
-    vec![
-        Knob {
-            key: "seed",
-            label: "Seed",
-            help: "Every subsample, noise draw, pair order and bootstrap derives from it.",
-            choices: Vec::new(),
-            read: |c| c.seed.to_string(),
-            write: |c, text| {
-                c.seed = text
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("`{text}` is not a whole number"))?;
-                Ok(())
-            },
+/// The seed and the prompt counts a strategy reads (applied before the config's counts are
+/// shared out): curated prompts, oversight scenarios, or both.
+pub fn shared_knobs(curated: bool, oversight: bool) -> Vec<Knob> {
+    let mut knobs = vec![Knob {
+        key: "seed",
+        label: "Seed",
+        help: "Every subsample, noise draw, pair order and bootstrap derives from it.",
+        choices: Vec::new(),
+        read: |c| c.seed.to_string(),
+        write: |c, text| {
+            c.seed = text
+                .trim()
+                .parse()
+                .map_err(|_| format!("`{text}` is not a whole number"))?;
+            Ok(())
         },
-        Knob {
+    }];
+    if curated {
+        knobs.push(Knob {
             key: "curated",
             label: "Curated prompts per family",
             help: "At most this many of each family's curated prompts (a seeded subsample).",
@@ -109,19 +161,22 @@ pub fn shared_knobs() -> Vec<Knob> {
                 c.n_curated = parse_count(text, 1, 1000)?;
                 Ok(())
             },
-        },
-        Knob {
+        });
+    }
+    if oversight {
+        knobs.push(Knob {
             key: "oversight",
             label: "Oversight scenarios per family",
-            help: "Scenarios read with and without their oversight fact (directions, S6).",
+            help: "Scenarios read with and without their oversight fact.",
             choices: Vec::new(),
             read: |c| c.n_oversight.to_string(),
             write: |c, text| {
                 c.n_oversight = parse_count(text, 1, 1000)?;
                 Ok(())
             },
-        },
-    ]
+        });
+    }
+    knobs
 }
 
 /// The block choices of a `blocks.{i}.hook_resid_post` knob, with each block's depth (block
@@ -138,6 +193,56 @@ pub fn block_choices(n_layers: usize) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A knob choosing the block of one of the config's hooks.
+pub fn block_knob(
+    label: &'static str,
+    help: &'static str,
+    n_layers: usize,
+    read: fn(&EvaluateConfig) -> String,
+    write: fn(&mut EvaluateConfig, &str) -> Result<(), String>,
+) -> Knob {
+    Knob {
+        key: "block",
+        label,
+        help,
+        choices: block_choices(n_layers),
+        read,
+        write,
+    }
+}
+
+/// The answer-mass thresholds offered.
+pub fn threshold_choices() -> Vec<(String, String)> {
+    ["0.5", "0.7", "0.8", "0.9", "0.95", "0.99"]
+        .iter()
+        .map(|v| ((*v).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// Parses a number in [0, 1].
+pub fn parse_fraction(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number"))?;
+    if !(0.0..=1.0).contains(&value) {
+        return Err(format!("{value} is not between 0 and 1"));
+    }
+    Ok(value)
+}
+
+/// Parses a positive number (a learning rate).
+pub fn parse_positive(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number"))?;
+    if !(value > 0.0 && value.is_finite()) {
+        return Err(format!("{value} is not a positive number"));
+    }
+    Ok(value)
+}
+
 /// Parses a block index below `n` (the config knows its hook's block count only through the
 /// layer-based defaults, so the page checks against the models' block count).
 pub fn parse_block(text: &str) -> Result<usize, String> {
@@ -148,13 +253,18 @@ pub fn parse_block(text: &str) -> Result<usize, String> {
 #[component]
 pub fn StrategiesIndex() -> impl IntoView {
     let pages = walkthroughs();
-    let has_page = |id: StrategyId| pages.iter().any(|w| w.id == id);
+    let page_of = |id: StrategyId| {
+        pages
+            .iter()
+            .find(|w| w.strategies.contains(&id))
+            .map(|w| w.name)
+    };
     let rows = StrategyId::ALL
         .into_iter()
         .map(|id| {
             let label = strategy_label(id);
-            let body = if has_page(id) {
-                view! { <a href=format!("/strategies/{}", id.name())>{label}</a> }.into_any()
+            let body = if let Some(name) = page_of(id) {
+                view! { <a href=format!("/strategies/{name}")>{label}</a> }.into_any()
             } else {
                 view! {
                     <span>{label}</span>
