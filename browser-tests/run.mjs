@@ -490,6 +490,13 @@ const tests = [
             // A pair alone is z-scored against the committed report's other models, not this run's.
             continue;
           }
+          if (row === 's6c') {
+            // A pair's S6c is a block vote: the blocks where this model changes more, from the
+            // CLI's per-block changes of the two models.
+            const change = (m) => cliFamily.measurements.find((x) => x.model === m).s6c.change_per_layer;
+            const other = model === walkthroughPair.aligned ? walkthroughPair.faker : walkthroughPair.aligned;
+            expected = change(model).filter((c, block) => c > change(other)[block]).length;
+          }
           if (row === 's1' || row === 's1_subtract') {
             // A pair alone reads the report's multiplier for the family: the CLI's curve there.
             const curves = cliFamily.measurements.find((m) => m.model === model).s1.curves;
@@ -516,7 +523,7 @@ const tests = [
           const row = await accuracy.getAttribute('data-row');
           expectEqual(Number(await accuracy.getAttribute('data-accuracy')), cli.results.find((r) => r.row === row).evaluation.accuracy, `${name} ${row}: run-all accuracy vs the CLI`);
         }
-        walkthroughTimings[`${name}_reduced`] = { entries: scores.length, page_seconds: Number(await page.getByTestId('run-all').getAttribute('data-seconds')), native_debug_cli_seconds: nativeSeconds };
+        walkthroughTimings[`${name}_reduced`] = { entries: Number(await page.getByTestId('run-all').getAttribute('data-total')), scores: scores.length, page_seconds: Number(await page.getByTestId('run-all').getAttribute('data-seconds')), native_debug_cli_seconds: nativeSeconds };
         await page.screenshot({ path: path.join(artifactsDir, `strategy-${name}-run-all.png`), fullPage: true });
       }
       fs.writeFileSync(path.join(artifactsDir, 'walkthrough-timings.json'), JSON.stringify(walkthroughTimings, null, 2));

@@ -51,6 +51,7 @@ mod cli {
     use poser_engine::warmup::{MatmulSpec, seeded_matmul};
 
     mod bench;
+    mod bench_pages;
     mod bench_train;
     mod evaluate;
     mod export_hf;
@@ -363,6 +364,27 @@ mod cli {
             /// The generated corpus the prompts come from.
             #[arg(long, default_value = "scenarios/generated")]
             corpus: PathBuf,
+        },
+        /// Each strategy page's "run all pairs" natively (the config the page derives from the
+        /// committed report's), timed page by page.
+        Pages {
+            #[command(flatten)]
+            zoo: ZooFolders,
+            /// The report whose config the pages start from.
+            #[arg(long, default_value = "public/reports/zoo.json")]
+            report: PathBuf,
+            /// `quick` or `full`.
+            #[arg(long, default_value = "quick")]
+            setting: String,
+            /// Comma-separated pages (default all): confidence, s1, s2, s3, s4, s5, s6.
+            #[arg(long)]
+            pages: Option<String>,
+            /// Only these families (comma-separated).
+            #[arg(long)]
+            families: Option<String>,
+            /// `cpu` or `webgpu`.
+            #[arg(long, default_value = "cpu")]
+            backend: String,
         },
         /// Train on the zoo's own batches, step by step, on the CPU backend, and write the batches
         /// with the figures so `engine/scripts/bench_torch.py` repeats the same work in PyTorch.
@@ -881,6 +903,31 @@ mod cli {
                 intervention_prompts,
                 corpus,
             }),
+            Command::Bench {
+                what:
+                    BenchWhat::Pages {
+                        zoo,
+                        report,
+                        setting,
+                        pages,
+                        families,
+                        backend,
+                    },
+            } => {
+                let kind = parse_backend(&backend)?;
+                let device = make_device(kind)?;
+                bench_pages::run(
+                    &bench_pages::BenchPagesArgs {
+                        paths: zoo.paths(),
+                        report,
+                        setting,
+                        pages,
+                        families,
+                    },
+                    kind.as_str(),
+                    &device,
+                )
+            }
             Command::Bench {
                 what:
                     BenchWhat::Train {

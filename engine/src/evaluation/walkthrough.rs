@@ -83,6 +83,18 @@ impl RunSetting {
     }
 }
 
+/// The strategy pages (`/strategies/{name}`) and the strategies each runs, in the page list's
+/// order; `poser bench pages` times the same runs natively.
+pub const PAGES: [(&str, &[StrategyId]); 7] = [
+    ("confidence", &[StrategyId::Confidence]),
+    ("s1", &[StrategyId::S1]),
+    ("s2", &[StrategyId::S2]),
+    ("s3", &[StrategyId::S3]),
+    ("s4", &[StrategyId::S4]),
+    ("s5", &[StrategyId::S5]),
+    ("s6", &[StrategyId::S6a, StrategyId::S6b, StrategyId::S6c]),
+];
+
 /// What a strategy page's run measures: the page's strategies and what they need (§4 injects
 /// S2's noise at the magnitude S2's rule chooses), each once, in the report's order.
 pub fn strategies_for(strategies: &[StrategyId]) -> Vec<StrategyId> {

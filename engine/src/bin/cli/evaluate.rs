@@ -110,7 +110,7 @@ fn host() -> String {
 }
 
 /// Keeps only the families named in `list` (comma-separated) and their pairs and models.
-fn keep_families(zoo: &mut LoadedZoo, list: &str) -> Result<(), String> {
+pub fn keep_families(zoo: &mut LoadedZoo, list: &str) -> Result<(), String> {
     let wanted: Vec<&str> = list
         .split(',')
         .map(str::trim)

@@ -1,0 +1,91 @@
+//! `poser bench pages`: each strategy page's "run all pairs", natively, in the quick or the
+//! full setting: the same config the page derives (`walkthrough::run_config` from the committed
+//! report's), the same entries, timed. Prints figures; asserts nothing. The page's own times of
+//! the same work are recorded by the browser tests (`walkthrough-timings.json`).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use poser_engine::backend::Device;
+use poser_engine::evaluation::EvaluateConfig;
+use poser_engine::evaluation::files::{ZooPaths, evaluate, load_zoo, measuring_threads};
+use poser_engine::evaluation::report::ToolInfo;
+use poser_engine::evaluation::walkthrough::{PAGES, RunSetting, run_config};
+
+/// The command's options.
+pub struct BenchPagesArgs {
+    pub paths: ZooPaths,
+    pub report: PathBuf,
+    pub setting: String,
+    pub pages: Option<String>,
+    pub families: Option<String>,
+}
+
+pub fn run(args: &BenchPagesArgs, backend: &str, device: &Device) -> Result<(), String> {
+    let setting = RunSetting::parse(&args.setting)
+        .ok_or_else(|| format!("unknown setting `{}`\nhint: use quick or full", args.setting))?;
+    let text = std::fs::read_to_string(&args.report)
+        .map_err(|error| format!("cannot read {}: {error}", args.report.display()))?;
+    let report: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|error| format!("{}: not JSON: {error}", args.report.display()))?;
+    let report_config: EvaluateConfig = serde_json::from_value(report["config"].clone())
+        .map_err(|error| format!("{}: no evaluation config: {error}", args.report.display()))?;
+    let wanted: Option<Vec<&str>> = args
+        .pages
+        .as_deref()
+        .map(|list| list.split(',').map(str::trim).collect());
+    if let Some(wanted) = &wanted
+        && let Some(unknown) = wanted.iter().find(|w| !PAGES.iter().any(|(n, _)| n == *w))
+    {
+        let known: Vec<&str> = PAGES.iter().map(|(n, _)| *n).collect();
+        return Err(format!("no strategy page `{unknown}`\nhint: use {}", known.join(", ")));
+    }
+    let mut zoo = load_zoo(&args.paths).map_err(|e| e.to_string())?;
+    if let Some(families) = &args.families {
+        super::evaluate::keep_families(&mut zoo, families)?;
+    }
+    let entries: usize = zoo.families.iter().map(|(_, m)| m.len()).sum();
+    println!(
+        "strategy pages' run-all, natively on {backend}, {} setting ({}), {entries} entries, {} \
+         pairs, {} measuring threads",
+        setting.name(),
+        setting.describe(),
+        zoo.pairs.len(),
+        measuring_threads()
+    );
+    println!("{:<12} {:>10} {:>12}  accuracy", "page", "seconds", "s per entry");
+    for (name, strategies) in PAGES {
+        if wanted.as_ref().is_some_and(|w| !w.contains(&name)) {
+            continue;
+        }
+        let config = run_config(&report_config, strategies, setting).map_err(|e| e.to_string())?;
+        let tool = ToolInfo {
+            name: "poser".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            git_commit: super::provenance::git_commit(),
+        };
+        let started = Instant::now();
+        let run = pollster::block_on(evaluate(
+            &args.paths,
+            &zoo,
+            &config,
+            tool,
+            backend,
+            device,
+            &mut |_| {},
+        ))
+        .map_err(|e| e.to_string())?;
+        let seconds = started.elapsed().as_secs_f64();
+        let accuracy: Vec<String> = run
+            .results
+            .iter()
+            .map(|r| format!("{} {:.1}%", r.row, 100.0 * r.evaluation.accuracy))
+            .collect();
+        println!(
+            "{name:<12} {seconds:>10.1} {:>12.3}  {}",
+            seconds / entries.max(1) as f64,
+            accuracy.join(", ")
+        );
+    }
+    Ok(())
+}
