@@ -790,7 +790,15 @@ fn pair_result_view(
     let violins = rows
         .iter()
         .map(|r| {
-            let chart = report_violin_with(summary, &r.row, &outcome.names, r.scores);
+            // S6c's pair score is a block vote; the report's violin holds each model's mean
+            // change, so the pair is marked by that.
+            let marks = if r.row == "s6c" {
+                let mean = |m: &ModelMeasurements| m.s6c.as_ref().map_or(f64::NAN, |s| s.score);
+                [mean(&outcome.measured[0]), mean(&outcome.measured[1])]
+            } else {
+                r.scores
+            };
+            let chart = report_violin_with(summary, &r.row, &outcome.names, marks);
             view! { <ChartFrame chart /> }
         })
         .collect_view();
