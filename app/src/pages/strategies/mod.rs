@@ -303,3 +303,66 @@ pub fn strategy_label(id: StrategyId) -> &'static str {
         StrategyId::Removal => "§4 · Removing alignment faking",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use poser_engine::evaluation::walkthrough::{PAGES, RunSetting, run_config};
+
+    use super::*;
+
+    /// The pages and the engine's list (which `poser bench pages` times) name the same runs.
+    #[test]
+    fn pages_are_the_engines_pages() {
+        let pages: Vec<(&str, Vec<StrategyId>)> = walkthroughs()
+            .iter()
+            .map(|w| (w.name, w.strategies.to_vec()))
+            .collect();
+        let engine: Vec<(&str, Vec<StrategyId>)> =
+            PAGES.iter().map(|(n, s)| (*n, s.to_vec())).collect();
+        assert_eq!(pages, engine);
+    }
+
+    /// Every knob reads back what it writes, refuses garbage, and its keys are unique per page.
+    #[test]
+    fn knobs_round_trip_through_the_config() -> Result<(), String> {
+        let report = EvaluateConfig::paper(8, 0).map_err(|e| e.to_string())?;
+        for page in walkthroughs() {
+            let config = run_config(&report, page.strategies, RunSetting::Full)
+                .map_err(|e| e.to_string())?;
+            let knobs = (page.knobs)(8);
+            let mut keys: Vec<&str> = knobs.iter().map(|k| k.key).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            assert_eq!(keys.len(), knobs.len(), "{}: duplicate knob keys", page.name);
+            for knob in &knobs {
+                let value = (knob.read)(&config);
+                let mut written = config.clone();
+                (knob.write)(&mut written, &value)?;
+                assert_eq!(written, config, "{} {}: writing its own value", page.name, knob.key);
+                let changed = knob
+                    .choices
+                    .iter()
+                    .map(|(v, _)| v.clone())
+                    .find(|v| *v != value)
+                    .unwrap_or_else(|| "2".to_owned());
+                (knob.write)(&mut written, &changed)?;
+                assert_eq!((knob.read)(&written), changed, "{} {}", page.name, knob.key);
+                assert!(
+                    (knob.write)(&mut written, "not a value").is_err(),
+                    "{} {}: refuses garbage",
+                    page.name,
+                    knob.key
+                );
+                if !knob.choices.is_empty() {
+                    assert!(
+                        knob.choices.iter().any(|(v, _)| *v == value),
+                        "{} {}: the default {value} is offered",
+                        page.name,
+                        knob.key
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+}
