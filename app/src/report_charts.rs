@@ -239,6 +239,7 @@ pub fn layer_sweep_chart(
             series,
             reference_lines: vec![(0.5, "chance".to_owned())],
             reference_points: Vec::new(),
+            points_name: None,
             band_name: Some("95% bootstrap interval".to_owned()),
         }
         .draw(),
@@ -301,6 +302,7 @@ pub fn step_sweep_chart(summary: &ReportSummary) -> Option<Chart> {
                 .collect(),
             reference_lines: vec![(0.5, "chance".to_owned())],
             reference_points,
+            points_name: None,
             band_name: Some("95% bootstrap interval".to_owned()),
         }
         .draw(),
@@ -390,6 +392,7 @@ pub fn s3_curves(summary: &ReportSummary, row: &str) -> Option<Chart> {
             ],
             reference_lines: Vec::new(),
             reference_points: Vec::new(),
+            points_name: None,
             band_name: Some("the middle half of the entries (quartiles)".to_owned()),
         }
         .draw(),
@@ -467,6 +470,7 @@ pub fn removal_chart(summary: &ReportSummary) -> Option<Chart> {
             ],
             reference_lines: Vec::new(),
             reference_points,
+            points_name: None,
             band_name: Some("the middle half of the fakers (quartiles)".to_owned()),
         }
         .draw(),

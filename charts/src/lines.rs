@@ -59,6 +59,8 @@ pub struct LineChart {
     pub reference_lines: Vec<(f64, String)>,
     /// Points (x, y, label), black diamonds.
     pub reference_points: Vec<(f64, f64, String)>,
+    /// What the diamonds are, for the caption (`None`: the paper's numbers).
+    pub points_name: Option<String>,
     /// What the bands are, for the caption (`95% bootstrap interval`).
     pub band_name: Option<String>,
 }
@@ -309,7 +311,8 @@ impl LineChart {
             note.push_str(&format!("Bands: {band}. "));
         }
         if !self.reference_points.is_empty() {
-            note.push_str("Black diamonds: the paper's numbers. ");
+            let name = self.points_name.as_deref().unwrap_or("the paper's numbers");
+            note.push_str(&format!("Black diamonds: {name}. "));
         }
         if !self.reference_lines.is_empty() {
             note.push_str("Dashed: reference lines as labelled.");

@@ -109,6 +109,7 @@ fn charts() -> Vec<(&'static str, Chart)> {
         ],
         reference_lines: vec![(0.5, "chance".to_owned())],
         reference_points: vec![(3.0, 0.98, "paper".to_owned())],
+        points_name: None,
         band_name: Some("95% bootstrap interval".to_owned()),
     };
     let heatmap = Heatmap {

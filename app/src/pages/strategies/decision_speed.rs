@@ -149,6 +149,7 @@ fn live_figures(live: &LivePair<'_>) -> Vec<Chart> {
             ),
             reference_lines: vec![(0.5, "chance".to_owned())],
             reference_points,
+            points_name: Some("each model at the verdict block".to_owned()),
             band_name: None,
         }
         .draw(),

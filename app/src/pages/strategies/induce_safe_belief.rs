@@ -130,6 +130,7 @@ fn live_figures(live: &LivePair<'_>) -> Vec<Chart> {
             series: live.two_lines(&xs, [&values[0], &values[1]]),
             reference_lines,
             reference_points: Vec::new(),
+            points_name: None,
             band_name: None,
         }
         .draw()

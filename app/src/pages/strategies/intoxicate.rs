@@ -162,6 +162,7 @@ fn live_figures(live: &LivePair<'_>) -> Vec<Chart> {
             series: live.two_lines(&xs, [&aligned.p_misaligned, &faker.p_misaligned]),
             reference_lines: Vec::new(),
             reference_points: Vec::new(),
+            points_name: None,
             band_name: None,
         }
         .draw(),
@@ -184,6 +185,7 @@ fn live_figures(live: &LivePair<'_>) -> Vec<Chart> {
             series: live.two_lines(&xs, [&aligned.answer_mass, &faker.answer_mass]),
             reference_lines: vec![(s2.answer_mass_threshold, "threshold".to_owned())],
             reference_points: Vec::new(),
+            points_name: None,
             band_name: None,
         }
         .draw(),

@@ -165,6 +165,7 @@ fn live_figures(live: &LivePair<'_>) -> Vec<Chart> {
             series: live.two_lines(&xs, [&curves[0].flipped_accuracy, &curves[1].flipped_accuracy]),
             reference_lines: Vec::new(),
             reference_points: points,
+            points_name: Some("each model at the verdict step".to_owned()),
             band_name: None,
         }
         .draw()

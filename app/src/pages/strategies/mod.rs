@@ -333,12 +333,21 @@ mod tests {
             let mut keys: Vec<&str> = knobs.iter().map(|k| k.key).collect();
             keys.sort_unstable();
             keys.dedup();
-            assert_eq!(keys.len(), knobs.len(), "{}: duplicate knob keys", page.name);
+            assert_eq!(
+                keys.len(),
+                knobs.len(),
+                "{}: duplicate knob keys",
+                page.name
+            );
             for knob in &knobs {
                 let value = (knob.read)(&config);
                 let mut written = config.clone();
                 (knob.write)(&mut written, &value)?;
-                assert_eq!(written, config, "{} {}: writing its own value", page.name, knob.key);
+                assert_eq!(
+                    written, config,
+                    "{} {}: writing its own value",
+                    page.name, knob.key
+                );
                 let changed = knob
                     .choices
                     .iter()

@@ -179,6 +179,7 @@ fn attention(live: &LivePair<'_>) -> Option<Chart> {
             series: live.two_lines(&xs, [&a[..n], &f[..n]]),
             reference_lines: Vec::new(),
             reference_points: Vec::new(),
+            points_name: None,
             band_name: None,
         }
         .draw(),
@@ -221,6 +222,7 @@ fn removal(live: &LivePair<'_>) -> Option<Chart> {
             ),
             reference_lines: Vec::new(),
             reference_points: Vec::new(),
+            points_name: None,
             band_name: None,
         }
         .draw(),

@@ -113,6 +113,7 @@ fn live_figures(live: &LivePair<'_>) -> Vec<Chart> {
                 series: live.two_lines(&xs, [&a.cosine_per_layer[..n], &f.cosine_per_layer[..n]]),
                 reference_lines: Vec::new(),
                 reference_points: marked,
+                points_name: Some("each model at the verdict block".to_owned()),
                 band_name: None,
             }
             .draw()

@@ -22,8 +22,12 @@ pub struct BenchPagesArgs {
 }
 
 pub fn run(args: &BenchPagesArgs, backend: &str, device: &Device) -> Result<(), String> {
-    let setting = RunSetting::parse(&args.setting)
-        .ok_or_else(|| format!("unknown setting `{}`\nhint: use quick or full", args.setting))?;
+    let setting = RunSetting::parse(&args.setting).ok_or_else(|| {
+        format!(
+            "unknown setting `{}`\nhint: use quick or full",
+            args.setting
+        )
+    })?;
     let text = std::fs::read_to_string(&args.report)
         .map_err(|error| format!("cannot read {}: {error}", args.report.display()))?;
     let report: serde_json::Value = serde_json::from_str(&text)
@@ -38,7 +42,10 @@ pub fn run(args: &BenchPagesArgs, backend: &str, device: &Device) -> Result<(), 
         && let Some(unknown) = wanted.iter().find(|w| !PAGES.iter().any(|(n, _)| n == *w))
     {
         let known: Vec<&str> = PAGES.iter().map(|(n, _)| *n).collect();
-        return Err(format!("no strategy page `{unknown}`\nhint: use {}", known.join(", ")));
+        return Err(format!(
+            "no strategy page `{unknown}`\nhint: use {}",
+            known.join(", ")
+        ));
     }
     let mut zoo = load_zoo(&args.paths).map_err(|e| e.to_string())?;
     if let Some(families) = &args.families {
@@ -53,7 +60,10 @@ pub fn run(args: &BenchPagesArgs, backend: &str, device: &Device) -> Result<(), 
         zoo.pairs.len(),
         measuring_threads()
     );
-    println!("{:<12} {:>10} {:>12}  accuracy", "page", "seconds", "s per entry");
+    println!(
+        "{:<12} {:>10} {:>12}  accuracy",
+        "page", "seconds", "s per entry"
+    );
     for (name, strategies) in PAGES {
         if wanted.as_ref().is_some_and(|w| !w.contains(&name)) {
             continue;
