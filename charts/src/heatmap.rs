@@ -2,9 +2,9 @@
 //! legend of the colour scale. Cell text is black or white, whichever contrasts more (always
 //! ≥ 4.5:1), so the numbers stay readable where the colours do not.
 
-use crate::palette::{INK, MUTED, Ramp};
+use crate::palette::{INK, Ramp};
 use crate::scale::format_value;
-use crate::svg::{SvgWriter, caption, heading, num, wrap};
+use crate::svg::{SvgWriter, caption, heading, num, ramp_legend, wrap};
 use crate::{Chart, Labels};
 
 /// How cell values read.
@@ -158,46 +158,11 @@ impl Heatmap {
 
         // The legend: the ramp in ten steps with the domain's ends.
         let legend_y = grid_bottom + 18.0;
-        let legend_left = left;
-        let steps = 10;
-        for step in 0..steps {
-            let t = (f64::from(step) + 0.5) / f64::from(steps);
-            writer.leaf(
-                "rect",
-                &[
-                    ("x", num(legend_left + 18.0 * f64::from(step))),
-                    ("y", num(legend_y)),
-                    ("width", "18".to_owned()),
-                    ("height", "10".to_owned()),
-                    ("fill", self.ramp.at(t).hex()),
-                ],
-            );
-        }
-        let legend_end = legend_left + 18.0 * f64::from(steps);
-        writer.text(
-            "text",
-            &[
-                ("x", num(legend_left)),
-                ("y", num(legend_y + 24.0)),
-                ("text-anchor", "start".to_owned()),
-                ("fill", MUTED.to_owned()),
-            ],
-            &format(self.domain.0),
-        );
-        writer.text(
-            "text",
-            &[
-                ("x", num(legend_end)),
-                ("y", num(legend_y + 24.0)),
-                ("text-anchor", "end".to_owned()),
-                ("fill", MUTED.to_owned()),
-            ],
-            &format(self.domain.1),
-        );
-        writer.label(
-            legend_end + 10.0,
-            legend_y + 9.0,
-            "start",
+        ramp_legend(
+            &mut writer,
+            self.ramp,
+            (left, legend_y),
+            [&format(self.domain.0), &format(self.domain.1)],
             &self.legend_label,
         );
         let note = "Each cell shows its value; empty cells have none.";

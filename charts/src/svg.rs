@@ -202,6 +202,45 @@ pub fn heading(writer: &mut SvgWriter, x: f64, title: &str) {
     );
 }
 
+/// A colour ramp's legend at `(x, y)`: the ramp in ten 18-pixel steps, its two ends' values
+/// below it, and its name to the right (heatmaps, token heatmaps).
+pub fn ramp_legend(
+    writer: &mut SvgWriter,
+    ramp: crate::palette::Ramp,
+    (x, y): (f64, f64),
+    [low, high]: [&str; 2],
+    name: &str,
+) {
+    let steps = 10;
+    for step in 0..steps {
+        let t = (f64::from(step) + 0.5) / f64::from(steps);
+        writer.leaf(
+            "rect",
+            &[
+                ("x", num(x + 18.0 * f64::from(step))),
+                ("y", num(y)),
+                ("width", "18".to_owned()),
+                ("height", "10".to_owned()),
+                ("fill", ramp.at(t).hex()),
+            ],
+        );
+    }
+    let end = x + 18.0 * f64::from(steps);
+    for (at, anchor, text) in [(x, "start", low), (end, "end", high)] {
+        writer.text(
+            "text",
+            &[
+                ("x", num(at)),
+                ("y", num(y + 24.0)),
+                ("text-anchor", anchor.to_owned()),
+                ("fill", crate::palette::MUTED.to_owned()),
+            ],
+            text,
+        );
+    }
+    writer.label(end + 10.0, y + 9.0, "start", name);
+}
+
 /// Caption lines (muted, small) starting at `y`, one every 14 pixels.
 pub fn caption(writer: &mut SvgWriter, x: f64, y: f64, lines: &[String]) {
     for (index, line) in lines.iter().enumerate() {

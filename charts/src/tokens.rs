@@ -2,9 +2,9 @@
 //! lines, each on a cell whose darkness is its value, with a span underlined (the oversight
 //! fact). Cell text is black or white, whichever contrasts more.
 
-use crate::palette::{INK, MUTED, Ramp};
+use crate::palette::{INK, Ramp};
 use crate::scale::format_value;
-use crate::svg::{SvgWriter, caption, heading, num, wrap};
+use crate::svg::{SvgWriter, caption, heading, num, ramp_legend, wrap};
 use crate::{Chart, Labels};
 
 /// One prompt, token by token.
@@ -152,44 +152,11 @@ impl TokenHeatmap {
             y = row_top + ROW_HEIGHT * rows_of(layout) as f64 + 10.0;
         }
         // The legend: the ramp in ten steps, zero to the largest value.
-        let steps = 10;
-        for step in 0..steps {
-            let t = (f64::from(step) + 0.5) / f64::from(steps);
-            writer.leaf(
-                "rect",
-                &[
-                    ("x", num(left + 18.0 * f64::from(step))),
-                    ("y", num(legend_y)),
-                    ("width", "18".to_owned()),
-                    ("height", "10".to_owned()),
-                    ("fill", self.ramp.at(t).hex()),
-                ],
-            );
-        }
-        let legend_end = left + 18.0 * f64::from(steps);
-        writer.text(
-            "text",
-            &[
-                ("x", num(left)),
-                ("y", num(legend_y + 24.0)),
-                ("fill", MUTED.to_owned()),
-            ],
-            "0",
-        );
-        writer.text(
-            "text",
-            &[
-                ("x", num(legend_end)),
-                ("y", num(legend_y + 24.0)),
-                ("text-anchor", "end".to_owned()),
-                ("fill", MUTED.to_owned()),
-            ],
-            &format_value(high),
-        );
-        writer.label(
-            legend_end + 10.0,
-            legend_y + 9.0,
-            "start",
+        ramp_legend(
+            &mut writer,
+            self.ramp,
+            (left, legend_y),
+            ["0", &format_value(high)],
             &self.legend_label,
         );
         caption(&mut writer, left, legend_y + 40.0, &note_lines);

@@ -9,7 +9,6 @@ use std::time::Instant;
 use poser_engine::backend::Device;
 use poser_engine::evaluation::EvaluateConfig;
 use poser_engine::evaluation::files::{ZooPaths, evaluate, load_zoo, measuring_threads};
-use poser_engine::evaluation::report::ToolInfo;
 use poser_engine::evaluation::walkthrough::{PAGES, RunSetting, run_config};
 
 /// The command's options.
@@ -64,22 +63,18 @@ pub fn run(args: &BenchPagesArgs, backend: &str, device: &Device) -> Result<(), 
         "{:<12} {:>10} {:>12}  accuracy",
         "page", "seconds", "s per entry"
     );
+    let tool = super::provenance::tool_info();
     for (name, strategies) in PAGES {
         if wanted.as_ref().is_some_and(|w| !w.contains(&name)) {
             continue;
         }
         let config = run_config(&report_config, strategies, setting).map_err(|e| e.to_string())?;
-        let tool = ToolInfo {
-            name: "poser".to_owned(),
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-            git_commit: super::provenance::git_commit(),
-        };
         let started = Instant::now();
         let run = pollster::block_on(evaluate(
             &args.paths,
             &zoo,
             &config,
-            tool,
+            tool.clone(),
             backend,
             device,
             &mut |_| {},

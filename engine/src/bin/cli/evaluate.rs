@@ -11,7 +11,7 @@ use poser_engine::evaluation::files::{
     zoo_layers,
 };
 use poser_engine::evaluation::fixture_zoo::write_fixture_zoo;
-use poser_engine::evaluation::report::{Report, RunInfo, StageTime, ToolInfo};
+use poser_engine::evaluation::report::{Report, RunInfo, StageTime};
 use poser_engine::evaluation::verify::TOLERANCE;
 use poser_engine::evaluation::walkthrough::RunSetting;
 use poser_engine::evaluation::{EvaluateConfig, StrategyId};
@@ -377,11 +377,7 @@ pub fn run_evaluate(
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let tool = ToolInfo {
-        name: "poser".to_owned(),
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-        git_commit: super::provenance::git_commit(),
-    };
+    let tool = super::provenance::tool_info();
     let mut report = pollster::block_on(evaluate(
         &args.paths,
         &zoo,

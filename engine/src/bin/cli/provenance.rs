@@ -10,3 +10,12 @@ pub fn git_commit() -> String {
         .and_then(|output| String::from_utf8(output.stdout).ok())
         .map_or_else(|| "unknown".to_owned(), |text| text.trim().to_owned())
 }
+
+/// This build of `poser`, as a report names the tool that wrote it.
+pub fn tool_info() -> poser_engine::evaluation::report::ToolInfo {
+    poser_engine::evaluation::report::ToolInfo {
+        name: "poser".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        git_commit: git_commit(),
+    }
+}
