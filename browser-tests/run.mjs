@@ -531,6 +531,102 @@ const tests = [
     },
   },
   {
+    name: 'strategy-page-removal-on-cpu-live-faker-knob-run-all-and-cancel-match-the-cli',
+    webgpu: false,
+    async run(page) {
+      // §4 on a reduced set so CI stays short: 4 training steps, at most 8 former misbehave
+      // scenarios, the fakers of one family; the noise is the committed report's S2 choice.
+      const family = walkthroughFamily;
+      const faker = walkthroughPair.faker;
+      const query = new URLSearchParams({ backend: 'cpu', v: '1', setting: 'quick', steps: '4', eval: '8', families: family, faker });
+      await page.goto(`${origin}/strategies/removal?${query}`);
+      expectEqual(await readyPanelOnly(page, 'cpu'), 'cpu', 'backend of /strategies/removal');
+      await page.getByTestId('live-start').waitFor({ timeout: readyTimeoutMs });
+      // A knob changes the address and survives a reload.
+      const batch = page.locator('[data-testid="knob"][data-key="batch"]');
+      await batch.fill('2');
+      await batch.dispatchEvent('change');
+      await page.waitForFunction(() => new URLSearchParams(location.search).get('batch') === '2', null, { timeout: 10_000 });
+      await page.reload();
+      await page.getByTestId('live-start').waitFor({ timeout: readyTimeoutMs });
+      expectEqual(await page.locator('[data-testid="knob"][data-key="batch"]').inputValue(), '2', 'removal: batch after a reload');
+      // The CLI with the page's own settings, on the same fakers.
+      const settingsDir = path.join(artifactsDir, 'walkthrough');
+      fs.mkdirSync(settingsDir, { recursive: true });
+      const settingsFile = await downloadFrom(page, page.getByTestId('download-settings'), settingsDir);
+      const cliStarted = Date.now();
+      const cli = JSON.parse(execFileSync(poserBin, ['removal', '--config', settingsFile, '--families', family, '--json'], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 }).toString());
+      const nativeSeconds = (Date.now() - cliStarted) / 1000;
+      expectEqual(cli.removal.batch_size, 2, 'the downloaded settings carry the knob');
+      const cliRun = (model) => cli.measurements.find((m) => m.model === model);
+      const sameRun = (row, where) => {
+        const ours = cliRun(row.faker);
+        expect(ours, `${where}: the CLI trained ${row.faker}`);
+        expect(Math.abs(row.magnitude - ours.noise.magnitude) <= 1e-5 * ours.noise.magnitude, `${where} ${row.faker}: noise ${row.magnitude}, CLI ${ours.noise.magnitude}`);
+        for (const [side, values] of [['plain', row.plain], ['with_noise', row.withNoise]]) {
+          const expected = ours[side].p_aligned;
+          expectEqual(values.length, expected.length, `${where} ${row.faker} ${side}: steps read`);
+          values.forEach((v, i) => expect(Math.abs(v - expected[i]) <= 1e-4, `${where} ${row.faker} ${side}[${i}]: page ${v}, CLI ${expected[i]}`));
+        }
+      };
+      const rowsIn = (testid) => page.locator(`[data-testid="${testid}"] [data-testid="removal-faker"]`).evaluateAll((rows) => rows.map((r) => ({
+        faker: r.dataset.faker,
+        magnitude: Number(r.dataset.noiseMagnitude),
+        plain: r.dataset.plain ? r.dataset.plain.split(',').map(Number) : [],
+        withNoise: r.dataset.withNoise ? r.dataset.withNoise.split(',').map(Number) : [],
+      })));
+      // One faker live.
+      await page.getByTestId('live-start').click();
+      await page.locator('[data-testid="live-run"]:is([data-state="done"], [data-state="failed"])').waitFor({ timeout: readyTimeoutMs });
+      expectEqual(await page.getByTestId('live-run').getAttribute('data-state'), 'done', `removal live run: ${await page.getByTestId('live-run').textContent()}`);
+      const live = await rowsIn('live-run');
+      expectEqual(live.map((r) => r.faker), [faker], 'the live faker');
+      sameRun(live[0], 'live');
+      expect(await page.locator('[data-testid="live-run"] figure.chart').count() >= 2, 'removal: the live Fig. 1 and the violin are drawn');
+      await page.screenshot({ path: path.join(artifactsDir, 'strategy-removal-live.png'), fullPage: true });
+      // Every faker of the family, the page staying responsive.
+      await page.getByTestId('run-all-start').click();
+      let worstDelayMs = 0;
+      while ((await page.getByTestId('run-all').getAttribute('data-state')) === 'running') {
+        const delay = await page.evaluate(() => new Promise((resolve) => {
+          const asked = performance.now();
+          setTimeout(() => resolve(performance.now() - asked), 0);
+        }));
+        worstDelayMs = Math.max(worstDelayMs, delay);
+        await page.waitForTimeout(200);
+      }
+      expectEqual(await page.getByTestId('run-all').getAttribute('data-state'), 'done', `removal run all: ${await page.getByTestId('run-all').textContent()}`);
+      expect(worstDelayMs < 100, `removal: the page answered a timer only after ${worstDelayMs} ms during the run`);
+      const all = await rowsIn('run-all');
+      expectEqual(all.map((r) => r.faker).sort(), cli.measurements.map((m) => m.model).sort(), 'removal run all: the fakers trained');
+      all.forEach((row) => sameRun(row, 'run all'));
+      const mean = page.locator('[data-testid="removal-mean"][data-which="run"]');
+      for (const [attribute, expected] of [['data-plain', cli.means.last_plain.mean], ['data-with-noise', cli.means.last_with_noise.mean], ['data-plain-low', cli.means.last_plain.interval[0]], ['data-plain-high', cli.means.last_plain.interval[1]]]) {
+        const value = Number(await mean.getAttribute(attribute));
+        expect(Math.abs(value - expected) <= 1e-4, `removal run all ${attribute}: page ${value}, CLI ${expected}`);
+      }
+      walkthroughTimings.removal_reduced = { fakers: all.length, page_seconds: Number(await page.getByTestId('run-all').getAttribute('data-seconds')), native_debug_cli_seconds: nativeSeconds, worst_timer_delay_ms: worstDelayMs };
+      await page.screenshot({ path: path.join(artifactsDir, 'strategy-removal-run-all.png'), fullPage: true });
+      // Cancel over every faker once two are done: it stops at once and keeps them.
+      const everyFaker = new URLSearchParams(query);
+      everyFaker.delete('families');
+      everyFaker.set('batch', '2');
+      await page.goto(`${origin}/strategies/removal?${everyFaker}`);
+      await page.getByTestId('run-all-start').click();
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid="run-all"]')?.dataset.done) >= 2, null, { timeout: readyTimeoutMs });
+      const cancelAsked = Date.now();
+      await page.getByTestId('run-all-cancel').click();
+      await page.locator('[data-testid="run-all"][data-state="cancelled"]').waitFor({ timeout: 1_000 });
+      walkthroughTimings.removal_cancel_stopped_ms = Date.now() - cancelAsked;
+      const doneAtCancel = await page.getByTestId('run-all').getAttribute('data-done');
+      await page.waitForTimeout(2_000);
+      expectEqual(await page.getByTestId('run-all').getAttribute('data-done'), doneAtCancel, 'removal: fakers after Cancel (the workers must have stopped)');
+      expectEqual(String((await rowsIn('run-all')).length), doneAtCancel, 'removal: the finished fakers stay shown');
+      fs.writeFileSync(path.join(artifactsDir, 'walkthrough-timings.json'), JSON.stringify(walkthroughTimings, null, 2));
+      process.stderr.write(`     removal page timings: ${JSON.stringify(walkthroughTimings)}\n`);
+    },
+  },
+  {
     name: 'strategy-page-s2-on-webgpu-live-pair-equals-cpu',
     webgpu: true,
     async run(page) {

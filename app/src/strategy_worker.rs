@@ -1,7 +1,7 @@
 //! Strategy runs off the page's main thread: a dedicated Web Worker running the page's own wasm
 //! (the same file, from the browser's cache), which loads the models and the family inputs
-//! itself, measures each (model, family) entry with the engine's `measure_model` and posts the
-//! measurements back as they finish. The page stays responsive whatever the backend, and
+//! itself, measures each (model, family) entry with the engine's `measure_model` (or trains a
+//! faker with §4's `remove_faking`) and posts the results back as they finish. The page stays responsive whatever the backend, and
 //! Cancel terminates the worker, which stops it at once; the entries already posted stay.
 //!
 //! Why a worker rather than yielding: burn's CPU backend computes synchronously, and one
@@ -14,9 +14,12 @@ use std::rc::Rc;
 
 use poser_engine::backend::{BackendKind, cpu_device, init_wgpu_device};
 use poser_engine::evaluation::page_inputs::PageInputs;
+use poser_engine::evaluation::removal_run::RemovalJob;
 use poser_engine::evaluation::walkthrough::Entry;
 use poser_engine::evaluation::{EvaluateConfig, ModelMeasurements, measure_model};
 use poser_engine::model::{Manifest, PoserGpt};
+use poser_engine::strategies::FamilyModel;
+use poser_engine::strategies::removal::{RemovalMeasurement, RemovalStep, remove_faking};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -29,6 +32,17 @@ pub const INPUTS_URL: &str = "/public/inputs";
 /// The script that boots the worker (it imports the page's bundle, then the wasm takes over).
 const BOOT_SCRIPT: &str = "/public/strategy-worker.js";
 
+/// One piece of work: a (model, family) entry measured by the strategies, or a faker trained
+/// by §4.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "job", rename_all = "snake_case")]
+pub enum Job {
+    /// `measure_model` on the entry.
+    Measure(Entry),
+    /// §4 on the faker, with the noise the job names.
+    Remove(RemovalJob),
+}
+
 /// What the page asks the worker to do.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WorkerRequest {
@@ -36,8 +50,8 @@ pub struct WorkerRequest {
     pub backend: BackendKind,
     /// Every setting.
     pub config: EvaluateConfig,
-    /// The entries, measured in this order.
-    pub entries: Vec<Entry>,
+    /// The jobs, done in this order.
+    pub jobs: Vec<Job>,
 }
 
 /// What the worker reports, in order.
@@ -46,16 +60,19 @@ pub struct WorkerRequest {
 pub enum WorkerEvent {
     /// The wasm is running and waits for a request.
     Ready,
-    /// Entry `index` started a step (`loading …`, or a measuring stage's name).
+    /// Job `index` started a step (`loading …`, a measuring stage's name, a training step).
     Step {
-        /// Index into the request's entries.
+        /// Index into the request's jobs.
         index: usize,
         /// What it is doing, for people.
         what: String,
+        /// Steps of the job done and in all, where it counts them (§4's training steps).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        progress: Option<[usize; 2]>,
     },
-    /// Entry `index` is measured.
+    /// Job `index` (an entry) is measured.
     Measured {
-        /// Index into the request's entries.
+        /// Index into the request's jobs.
         index: usize,
         /// The family's curated prompts.
         n_curated: usize,
@@ -66,7 +83,16 @@ pub enum WorkerEvent {
         /// Seconds it took, loading included.
         seconds: f64,
     },
-    /// Every entry is measured.
+    /// Job `index` (a §4 faker) is trained.
+    Removed {
+        /// Index into the request's jobs.
+        index: usize,
+        /// Its two curves.
+        measurement: Box<RemovalMeasurement>,
+        /// Seconds it took, loading included.
+        seconds: f64,
+    },
+    /// Every job is done.
     Done {
         /// Seconds since the request arrived.
         seconds: f64,
@@ -185,75 +211,129 @@ async fn worker_state(backend: BackendKind) -> Result<Rc<WorkerState>, String> {
     Ok(state)
 }
 
+/// The family's inputs, fetched once per worker.
+async fn family_inputs(
+    state: &WorkerState,
+    family: &str,
+    index: usize,
+) -> Result<Rc<PageInputs>, String> {
+    let cached = state.inputs.borrow().get(family).cloned();
+    if let Some(found) = cached {
+        return Ok(found);
+    }
+    post(&WorkerEvent::Step {
+        index,
+        what: format!("loading {family}'s prompts"),
+        progress: None,
+    });
+    let url = format!("{INPUTS_URL}/{family}.json");
+    let loaded = Rc::new(
+        PageInputs::from_json(&fetch_text(&url).await?, &url).map_err(|error| error.to_string())?,
+    );
+    state
+        .inputs
+        .borrow_mut()
+        .insert(family.to_owned(), loaded.clone());
+    Ok(loaded)
+}
+
+/// The model `name` of `family`, loaded once per worker.
+async fn family_model(
+    state: &WorkerState,
+    inputs: &PageInputs,
+    family: &str,
+    name: &str,
+    index: usize,
+) -> Result<PoserGpt, String> {
+    if !inputs.models.iter().any(|m| m == name) {
+        return Err(format!(
+            "{name} is not a model of family {family} in {INPUTS_URL}/{family}.json"
+        ));
+    }
+    let cached = state.models.borrow().get(name).cloned();
+    if let Some(model) = cached {
+        return Ok(model);
+    }
+    post(&WorkerEvent::Step {
+        index,
+        what: format!("loading {name}"),
+        progress: None,
+    });
+    let model = load_model(&state.manifest, name, &state.device).await?;
+    state
+        .models
+        .borrow_mut()
+        .insert(name.to_owned(), model.clone());
+    Ok(model)
+}
+
 async fn run_entries(request: &WorkerRequest) -> Result<(), String> {
     let started = now_s();
     let state = worker_state(request.backend).await?;
-    for (index, entry) in request.entries.iter().enumerate() {
-        let entry_started = now_s();
-        let cached_inputs = state.inputs.borrow().get(&entry.family).cloned();
-        let family_inputs = match cached_inputs {
-            Some(found) => found,
-            None => {
-                post(&WorkerEvent::Step {
-                    index,
-                    what: format!("loading {}'s prompts", entry.family),
-                });
-                let url = format!("{INPUTS_URL}/{}.json", entry.family);
-                let loaded = Rc::new(
-                    PageInputs::from_json(&fetch_text(&url).await?, &url)
-                        .map_err(|error| error.to_string())?,
-                );
-                state
-                    .inputs
-                    .borrow_mut()
-                    .insert(entry.family.clone(), loaded.clone());
-                loaded
-            }
+    for (index, job) in request.jobs.iter().enumerate() {
+        let job_started = now_s();
+        let (family, name) = match job {
+            Job::Measure(entry) => (&entry.family, &entry.model),
+            Job::Remove(job) => (&job.family, &job.faker),
         };
-        if !family_inputs.models.contains(&entry.model) {
-            return Err(format!(
-                "{} is not a model of family {} in {INPUTS_URL}/{}.json",
-                entry.model, entry.family, entry.family
-            ));
+        let inputs = family_inputs(&state, family, index).await?;
+        let model = family_model(&state, &inputs, family, name, index).await?;
+        let failed = |error: poser_engine::EngineError| format!("{name} on {family}: {error}");
+        match job {
+            Job::Measure(_) => {
+                let mut on_stage = |stage: poser_engine::evaluation::Stage| {
+                    post(&WorkerEvent::Step {
+                        index,
+                        what: stage.name().to_owned(),
+                        progress: None,
+                    });
+                };
+                let measurements =
+                    measure_model(name, &model, &inputs.inputs, &request.config, &mut on_stage)
+                        .await
+                        .map_err(failed)?;
+                post(&WorkerEvent::Measured {
+                    index,
+                    n_curated: inputs.inputs.curated.len(),
+                    n_oversight: inputs.inputs.versions.len(),
+                    measurements: Box::new(measurements),
+                    seconds: now_s() - job_started,
+                });
+            }
+            Job::Remove(job) => {
+                let mut on_step = |step: RemovalStep| {
+                    let run = if step.with_noise {
+                        "training with S2's noise"
+                    } else {
+                        "training plainly"
+                    };
+                    let done = step.step + if step.with_noise { step.steps } else { 0 };
+                    post(&WorkerEvent::Step {
+                        index,
+                        what: format!("{run}: step {} of {}", step.step, step.steps),
+                        progress: Some([done, 2 * step.steps]),
+                    });
+                };
+                let family_inputs = &inputs.inputs;
+                let measurement = remove_faking(
+                    FamilyModel { name, model: &model },
+                    family,
+                    &family_inputs.curated,
+                    &family_inputs.curated_scenarios,
+                    &family_inputs.poor_oversight,
+                    job.noise,
+                    &request.config.removal,
+                    &mut on_step,
+                )
+                .await
+                .map_err(failed)?;
+                post(&WorkerEvent::Removed {
+                    index,
+                    measurement: Box::new(measurement),
+                    seconds: now_s() - job_started,
+                });
+            }
         }
-        let cached = state.models.borrow().get(&entry.model).cloned();
-        let model = match cached {
-            Some(model) => model,
-            None => {
-                post(&WorkerEvent::Step {
-                    index,
-                    what: format!("loading {}", entry.model),
-                });
-                let model = load_model(&state.manifest, &entry.model, &state.device).await?;
-                state
-                    .models
-                    .borrow_mut()
-                    .insert(entry.model.clone(), model.clone());
-                model
-            }
-        };
-        let mut on_stage = |stage: poser_engine::evaluation::Stage| {
-            post(&WorkerEvent::Step {
-                index,
-                what: stage.name().to_owned(),
-            });
-        };
-        let measurements = measure_model(
-            &entry.model,
-            &model,
-            &family_inputs.inputs,
-            &request.config,
-            &mut on_stage,
-        )
-        .await
-        .map_err(|error| format!("{} on {}: {error}", entry.model, entry.family))?;
-        post(&WorkerEvent::Measured {
-            index,
-            n_curated: family_inputs.inputs.curated.len(),
-            n_oversight: family_inputs.inputs.versions.len(),
-            measurements: Box::new(measurements),
-            seconds: now_s() - entry_started,
-        });
     }
     post(&WorkerEvent::Done {
         seconds: now_s() - started,
@@ -299,25 +379,25 @@ fn worker_count(backend: BackendKind, entries: usize) -> usize {
     wanted.min(entries).max(1)
 }
 
-/// One worker of a run: the browser's worker, its callbacks, and the entry it is measuring.
+/// One worker of a run: the browser's worker and its callbacks.
 struct PoolWorker {
     worker: web_sys::Worker,
     _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
     _on_error: Closure<dyn FnMut(web_sys::ErrorEvent)>,
 }
 
-/// The shared bookkeeping of a run: which entry goes next, which worker measures which.
+/// The shared bookkeeping of a run: which job goes next, which worker does which.
 struct PoolState {
     request: WorkerRequest,
     next: usize,
     assigned: Vec<Option<usize>>,
-    measured: usize,
+    finished: usize,
     started: f64,
     stopped: bool,
 }
 
-/// A run spread over a few workers, each given one entry at a time; events carry the index
-/// of the entry in the whole request. Dropping it (or [`StrategyRun::cancel`]) terminates every
+/// A run spread over a few workers, each given one job at a time; events carry the index
+/// of the job in the whole request. Dropping it (or [`StrategyRun::cancel`]) terminates every
 /// worker.
 pub struct StrategyRun {
     workers: Rc<RefCell<Vec<PoolWorker>>>,
@@ -335,12 +415,12 @@ impl StrategyRun {
             .ok()
             .filter(|value| value.is_object())
             .ok_or("The page's loader did not record its bundle (window.poserBundle); rebuild the page with trunk.")?;
-        let count = worker_count(request.backend, request.entries.len());
+        let count = worker_count(request.backend, request.jobs.len());
         let state = Rc::new(RefCell::new(PoolState {
             request: request.clone(),
             next: 0,
             assigned: vec![None; count],
-            measured: 0,
+            finished: 0,
             started: now_s(),
             stopped: false,
         }));
@@ -369,7 +449,7 @@ impl Drop for StrategyRun {
     }
 }
 
-/// Sends worker `slot` its next entry, if any is left.
+/// Sends worker `slot` its next job, if any is left.
 fn send_next(
     slot: usize,
     worker: &web_sys::Worker,
@@ -377,7 +457,7 @@ fn send_next(
 ) -> Result<(), String> {
     let message = {
         let mut state = state.borrow_mut();
-        if state.stopped || state.next >= state.request.entries.len() {
+        if state.stopped || state.next >= state.request.jobs.len() {
             state.assigned[slot] = None;
             return Ok(());
         }
@@ -387,7 +467,7 @@ fn send_next(
         let one = WorkerRequest {
             backend: state.request.backend,
             config: state.request.config.clone(),
-            entries: vec![state.request.entries[index].clone()],
+            jobs: vec![state.request.jobs[index].clone()],
         };
         serde_json::to_string(&one)
             .map_err(|error| format!("The run's settings cannot be encoded: {error}"))?
@@ -395,6 +475,19 @@ fn send_next(
     worker
         .post_message(&JsValue::from_str(&message))
         .map_err(|_| "An entry could not be sent to its worker.".to_owned())
+}
+
+/// Counts a finished job; after the last, reports the whole run done.
+fn job_finished(state: &RefCell<PoolState>, events: &Rc<dyn Fn(WorkerEvent)>) {
+    let all_done = {
+        let mut state = state.borrow_mut();
+        state.finished += 1;
+        state.finished == state.request.jobs.len()
+    };
+    if all_done {
+        let seconds = now_s() - state.borrow().started;
+        events(WorkerEvent::Done { seconds });
+    }
 }
 
 fn spawn_worker(
@@ -439,9 +532,13 @@ fn spawn_worker(
                         fail(events, state, workers, message);
                     }
                 }
-                WorkerEvent::Step { what, .. } => {
+                WorkerEvent::Step { what, progress, .. } => {
                     if let Some(index) = global {
-                        events(WorkerEvent::Step { index, what });
+                        events(WorkerEvent::Step {
+                            index,
+                            what,
+                            progress,
+                        });
                     }
                 }
                 WorkerEvent::Measured {
@@ -459,17 +556,22 @@ fn spawn_worker(
                         measurements,
                         seconds,
                     });
-                    let all_done = {
-                        let mut state = state.borrow_mut();
-                        state.measured += 1;
-                        state.measured == state.request.entries.len()
-                    };
-                    if all_done {
-                        let seconds = now_s() - state.borrow().started;
-                        events(WorkerEvent::Done { seconds });
-                    }
+                    job_finished(state, events);
                 }
-                // A worker's request of one entry is done: give it the next.
+                WorkerEvent::Removed {
+                    measurement,
+                    seconds,
+                    ..
+                } => {
+                    let Some(index) = global else { return };
+                    events(WorkerEvent::Removed {
+                        index,
+                        measurement,
+                        seconds,
+                    });
+                    job_finished(state, events);
+                }
+                // A worker's request of one job is done: give it the next.
                 WorkerEvent::Done { .. } => {
                     if let Err(message) = send_next(slot, &this, state) {
                         fail(events, state, workers, message);

@@ -953,6 +953,7 @@ fn removal_training_on_own_benign_answers_raises_p_aligned_without_oversight() {
             &poor,
             noise,
             &config,
+            &mut |_| {},
         ))
         .unwrap()
     };
@@ -984,6 +985,7 @@ fn removal_training_on_own_benign_answers_raises_p_aligned_without_oversight() {
         &poor,
         noise,
         &config,
+        &mut |_| {},
     ))
     .unwrap();
     assert!(

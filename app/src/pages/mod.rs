@@ -5,6 +5,7 @@ mod debug;
 mod not_found;
 mod overview;
 pub mod playground;
+mod removal_page;
 mod results;
 pub mod strategies;
 mod strategy_page;

@@ -26,18 +26,21 @@ use poser_engine::evaluation::walkthrough::{
 use poser_engine::evaluation::{EvaluateConfig, ModelMeasurements, StrategyId};
 use poser_engine::strategies::harness::Pair;
 
+use super::removal_page::{RemovalLive, RemovalRunAll};
 use super::strategies::{Knob, LivePair, Walkthrough, walkthrough};
 use crate::address::Navigator;
 use crate::chart_frame::{ChartFrame, download_bytes};
 use crate::fetch::fetch_text;
 use crate::report_charts::{class_violin, row_name, score_meaning};
 use crate::report_data::load_summary;
-use crate::strategy_worker::{StrategyRun, WorkerEvent, WorkerRequest};
+use crate::strategy_worker::{Job, StrategyRun, WorkerEvent, WorkerRequest};
 use crate::system::{SystemState, expect_system_state};
 use crate::zoo::{CURATED_URL, ZooCache};
 
 /// The version of the address format this page reads and writes.
 const STATE_VERSION: &str = "1";
+/// The knobs a setting changes: choosing a setting clears them, so they start from its defaults.
+const SETTING_KEYS: [&str; 3] = ["curated", "oversight", "steps"];
 /// Scores agree with the committed report within this on the CPU backend (the report was made
 /// on it), and within [`GPU_TOLERANCE`] on WebGPU (other summation orders).
 const CPU_TOLERANCE: f64 = 1e-4;
@@ -47,8 +50,8 @@ const GPU_TOLERANCE: f64 = 1e-3;
 /// Everything the page reads before it can run: the report's summary, its pairs and the models'
 /// block count.
 #[derive(Clone)]
-struct PageData {
-    summary: Rc<ReportSummary>,
+pub(super) struct PageData {
+    pub(super) summary: Rc<ReportSummary>,
     pairs: Rc<Vec<Pair>>,
     n_layers: usize,
     tokenizer: std::sync::Arc<poser_corpus::WordLevelTokenizer>,
@@ -76,14 +79,14 @@ async fn load_page_data() -> Result<PageData, String> {
 
 /// The page's settings as the address gives them.
 #[derive(Debug, Clone, PartialEq)]
-struct Asked {
+pub(super) struct Asked {
     version: Option<String>,
-    setting: RunSetting,
+    pub(super) setting: RunSetting,
     aligned: Option<String>,
-    faker: Option<String>,
+    pub(super) faker: Option<String>,
     family: Option<String>,
     /// Only these families in "run all" (`families=a,b`); `None` = every pair.
-    families: Option<Vec<String>>,
+    pub(super) families: Option<Vec<String>>,
     /// Every knob's text from the address, by key.
     knobs: Vec<(String, String)>,
 }
@@ -187,7 +190,7 @@ fn blocks_within(
 
 /// Where a run stands.
 #[derive(Clone, PartialEq)]
-enum RunState {
+pub(super) enum RunState {
     Idle,
     Running { step: String },
     Done,
@@ -196,7 +199,7 @@ enum RunState {
 }
 
 impl RunState {
-    fn name(&self) -> &'static str {
+    pub(super) fn name(&self) -> &'static str {
         match self {
             Self::Idle => "idle",
             Self::Running { .. } => "running",
@@ -240,7 +243,7 @@ struct PairOutcome {
     seconds: f64,
 }
 
-fn now_s() -> f64 {
+pub(super) fn now_s() -> f64 {
     js_sys::Date::now() / 1000.0
 }
 
@@ -276,7 +279,7 @@ fn StrategyView(walkthrough: Rc<Walkthrough>) -> impl IntoView {
             <p class="breadcrumb"><a href="/strategies">"Strategies"</a></p>
             <h1>{walkthrough.title}</h1>
             {walkthrough.idea.iter().map(|p| view! { <p>{*p}</p> }).collect_view()}
-            <h2>"The verdict rule"</h2>
+            <h2>{if walkthrough.verdict_rows.is_empty() { "What it measures" } else { "The verdict rule" }}</h2>
             {walkthrough.rule.iter().map(|p| view! { <p>{*p}</p> }).collect_view()}
             {move || match data.get() {
                 None => view! {
@@ -340,14 +343,25 @@ fn Loaded(walkthrough: Rc<Walkthrough>, data: PageData) -> impl IntoView {
             })
         }}
         <Settings walkthrough=walkthrough.clone() knobs=knobs.clone() data=data.clone() asked config nav />
-        <LiveRun walkthrough=walkthrough.clone() data=data.clone() config pair backend nav />
-        <RunAllSection walkthrough data asked config backend />
+        {if walkthrough.strategies == [StrategyId::Removal] {
+            view! {
+                <RemovalLive data=data.clone() config asked backend nav />
+                <RemovalRunAll data asked config backend />
+            }
+            .into_any()
+        } else {
+            view! {
+                <LiveRun walkthrough=walkthrough.clone() data=data.clone() config pair backend nav />
+                <RunAllSection walkthrough data asked config backend />
+            }
+            .into_any()
+        }}
     }
 }
 
 /// A config, comparable by value (for memos).
 #[derive(Clone, PartialEq)]
-struct ConfigHandle(EvaluateConfig);
+pub(super) struct ConfigHandle(pub(super) EvaluateConfig);
 
 /// A pair, comparable by value.
 #[derive(Clone, PartialEq)]
@@ -442,10 +456,10 @@ fn Settings(
                     on:change=move |_| {
                         // A new setting starts from its own defaults.
                         let mut changes: Vec<(&str, Option<String>)> = vec![("setting", Some(name.to_owned()))];
-                        changes.extend(["curated", "oversight"].map(|k| (k, None)));
+                        changes.extend(SETTING_KEYS.map(|k| (k, None)));
                         nav.change(&changes);
                     } />
-                {format!("{}: {}", name, setting.describe())}
+                {format!("{}: {}", name, setting.describe_for(strategies))}
             </label>
         }
     };
@@ -466,7 +480,11 @@ fn Settings(
             .families
             .map(|f| format!(" --families {}", f.join(",")))
             .unwrap_or_default();
-        format!("poser evaluate --config {name}-settings.json{families} --out run.json")
+        if strategies == [StrategyId::Removal] {
+            format!("poser removal --config {name}-settings.json{families}")
+        } else {
+            format!("poser evaluate --config {name}-settings.json{families} --out run.json")
+        }
     };
     view! {
         <h2>"Settings"</h2>
@@ -555,10 +573,12 @@ fn LiveRun(
         let request = WorkerRequest {
             backend: kind,
             config: config.clone(),
-            entries: [&pair.aligned, &pair.faker]
-                .map(|model| Entry {
-                    family: pair.family.clone(),
-                    model: model.clone(),
+            jobs: [&pair.aligned, &pair.faker]
+                .map(|model| {
+                    Job::Measure(Entry {
+                        family: pair.family.clone(),
+                        model: model.clone(),
+                    })
                 })
                 .to_vec(),
         };
@@ -570,7 +590,7 @@ fn LiveRun(
             step: "starting the strategy worker".to_owned(),
         });
         let on_event = move |event: WorkerEvent| match event {
-            WorkerEvent::Step { index, what } => {
+            WorkerEvent::Step { index, what, .. } => {
                 let model = if index == 0 {
                     &pair.aligned
                 } else {
@@ -614,7 +634,7 @@ fn LiveRun(
             WorkerEvent::Failed { message } => {
                 state.try_set(RunState::Failed(message));
             }
-            WorkerEvent::Ready => {}
+            WorkerEvent::Ready | WorkerEvent::Removed { .. } => {}
         };
         match StrategyRun::start(&request, on_event) {
             Ok(run) => running.set_value(Some(run)),
@@ -820,7 +840,7 @@ fn pair_result_view(
     .into_any()
 }
 
-fn tolerance_for(backend: Option<BackendKind>) -> f64 {
+pub(super) fn tolerance_for(backend: Option<BackendKind>) -> f64 {
     match backend {
         Some(BackendKind::WebGpu) => GPU_TOLERANCE,
         _ => CPU_TOLERANCE,
@@ -915,7 +935,7 @@ fn RunAllSection(
         let request = WorkerRequest {
             backend: kind,
             config,
-            entries: entries.clone(),
+            jobs: entries.iter().cloned().map(Job::Measure).collect(),
         };
         store.set_value(Some(RunAllData {
             run,
@@ -928,7 +948,7 @@ fn RunAllSection(
             step: "starting the strategy worker".to_owned(),
         });
         let on_event = move |event: WorkerEvent| match event {
-            WorkerEvent::Step { index, what } => {
+            WorkerEvent::Step { index, what, .. } => {
                 let entry = entries.get(index);
                 state.try_set(RunState::Running {
                     step: entry
@@ -972,7 +992,7 @@ fn RunAllSection(
             WorkerEvent::Failed { message } => {
                 state.try_set(RunState::Failed(message));
             }
-            WorkerEvent::Ready => {}
+            WorkerEvent::Ready | WorkerEvent::Removed { .. } => {}
         };
         match StrategyRun::start(&request, on_event) {
             Ok(run) => running.set_value(Some(run)),

@@ -57,6 +57,7 @@ mod cli {
     mod export_hf;
     mod playground;
     mod provenance;
+    mod removal;
     mod zoo;
 
     #[derive(Parser)]
@@ -248,6 +249,35 @@ mod cli {
             /// Only these families (comma-separated) and their pairs.
             #[arg(long)]
             families: Option<String>,
+            /// `cpu` or `webgpu`.
+            #[arg(long, default_value = "cpu")]
+            backend: String,
+        },
+        /// §4 with other training settings (the `/strategies/removal` page's run, natively):
+        /// train the report's fakers on their own benign answers, plainly and with the noise
+        /// S2's rule chose in the report; print each faker's P(aligned action) and the mean.
+        Removal {
+            #[command(flatten)]
+            zoo: ZooFolders,
+            /// The report whose S2 noise is injected (and whose settings are the defaults).
+            #[arg(long, default_value = "public/reports/zoo.json")]
+            report: PathBuf,
+            /// Settings from this JSON file (the §4 page's download); its `removal` trains.
+            #[arg(long, value_name = "FILE")]
+            config: Option<PathBuf>,
+            /// Without `--config`: the report's settings in the page's `quick` setting (25
+            /// steps) or `full` (the default).
+            #[arg(long, value_name = "quick|full")]
+            setting: Option<String>,
+            /// Only these fakers (comma-separated).
+            #[arg(long)]
+            fakers: Option<String>,
+            /// Only the fakers whose §4 family is one of these (comma-separated).
+            #[arg(long)]
+            families: Option<String>,
+            /// Print the measurements and means as JSON instead of the table.
+            #[arg(long)]
+            json: bool,
             /// `cpu` or `webgpu`.
             #[arg(long, default_value = "cpu")]
             backend: String,
@@ -843,6 +873,31 @@ mod cli {
                     families,
                 };
                 evaluate::run_evaluate(&args, kind.as_str(), &device, None)
+            }
+            Command::Removal {
+                zoo,
+                report,
+                config,
+                setting,
+                fakers,
+                families,
+                json,
+                backend,
+            } => {
+                let kind = parse_backend(&backend)?;
+                let device = make_device(kind)?;
+                removal::run(
+                    &removal::RemovalArgs {
+                        paths: zoo.paths(),
+                        report,
+                        config,
+                        setting,
+                        fakers,
+                        families,
+                        json,
+                    },
+                    &device,
+                )
             }
             Command::VerifyReport {
                 file,

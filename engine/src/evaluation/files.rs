@@ -27,7 +27,9 @@ use crate::model::manifest::dir::{load_model, read_manifest};
 use crate::model::{LoadError, Manifest, PoserGpt};
 use crate::strategies::FamilyModel;
 use crate::strategies::harness::Pair;
-use crate::strategies::removal::{RemovalMeasurement, RemovalNoise, remove_faking};
+use crate::strategies::removal::{
+    RemovalConfig, RemovalMeasurement, RemovalNoise, RemovalStep, remove_faking,
+};
 
 /// The three folders an evaluation reads.
 #[derive(Debug, Clone)]
@@ -380,6 +382,7 @@ pub async fn evaluate(
                     &models,
                     config,
                     jobs[index].model,
+                    &mut |_| {},
                 ))
             },
             progress,
@@ -429,6 +432,7 @@ async fn measure_removal(
     models: &BTreeMap<String, PoserGpt>,
     config: &EvaluateConfig,
     faker: &str,
+    on_step: &mut dyn FnMut(RemovalStep),
 ) -> Result<RemovalMeasurement, EngineError> {
     let (inputs, _) = removal_family(zoo, faker)?;
     let family = families
@@ -472,8 +476,81 @@ async fn measure_removal(
         &inputs.poor_oversight,
         noise,
         &config.removal,
+        on_step,
     )
     .await
+}
+
+/// Which fakers a §4 run trains: those named (all when `None`) whose §4 family is among
+/// `families` (any when `None`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FakerChoice<'a> {
+    /// Only these fakers.
+    pub fakers: Option<&'a [String]>,
+    /// Only the fakers whose §4 family is one of these.
+    pub families: Option<&'a [String]>,
+}
+
+/// §4 with other training settings than a report's, as the `/strategies/removal` page runs
+/// it: on the report's fakers that `choice` keeps, each with the noise S2's rule chose in
+/// `report` (its family's magnitude times the faker's S1-direction norm, at the report's S2
+/// hook), trained with `removal`. The report's input digests are checked first, so the models
+/// are the ones it measured.
+pub async fn remove_with_report_noise(
+    report: &Report,
+    paths: &ZooPaths,
+    choice: FakerChoice<'_>,
+    removal: &RemovalConfig,
+    device: &Device,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<Vec<RemovalMeasurement>, EngineError> {
+    removal.check()?;
+    let zoo = load_zoo(paths)?;
+    check_inputs(&report.inputs, &zoo.inputs, paths)?;
+    let all = self::fakers(&report.pairs);
+    if let Some(unknown) = choice
+        .fakers
+        .unwrap_or_default()
+        .iter()
+        .find(|f| !all.contains(&f.as_str()))
+    {
+        return Err(EngineError::InvalidParameter(format!(
+            "`{unknown}` is not a faker of the report's pairs (fakers: {})",
+            all.join(", ")
+        )));
+    }
+    let mut jobs = Vec::new();
+    for model in all {
+        let family = removal_family(&zoo, model)?.0.family.as_str();
+        let named = choice.fakers.is_none_or(|f| f.iter().any(|a| a == model));
+        let in_family = choice.families.is_none_or(|f| f.iter().any(|a| a == family));
+        if named && in_family {
+            jobs.push(Job { family, model });
+        }
+    }
+    if jobs.is_empty() {
+        return Err(EngineError::InvalidParameter(
+            "no faker of the report is both named and in the families asked for".to_owned(),
+        ));
+    }
+    let models = load_models(&zoo, &paths.models, device)?;
+    let mut config = report.config.clone();
+    config.removal = removal.clone();
+    on_threads(
+        &jobs,
+        &|index, on_stage| {
+            on_stage(Stage::Removal);
+            block_on(measure_removal(
+                &zoo,
+                &report.families,
+                &models,
+                &config,
+                jobs[index].model,
+                &mut |_| {},
+            ))
+        },
+        progress,
+    )
 }
 
 /// Which (family index, model index) entries a verification recomputes: all of them, or a
@@ -601,6 +678,7 @@ pub async fn verify(
                 &models,
                 &report.config,
                 &chosen[index].1.model,
+                &mut |_| {},
             ))
         },
         progress,

@@ -11,6 +11,7 @@
 //! - [`summary`]: what the benchmark and results pages draw of a report, derived from it;
 //! - [`page_inputs`]: a family's inputs as the page fetches them (`public/inputs/`);
 //! - [`walkthrough`]: the strategy pages' runs: settings, run-all bookkeeping, a pair's scores;
+//! - [`removal_run`]: the §4 page's runs: its settings, the fakers' noise, means over fakers;
 //! - `files`, `fixture_zoo` (native): reading a zoo from disk, a tiny zoo for tests.
 
 pub mod derive;
@@ -21,6 +22,7 @@ pub mod fixture_zoo;
 pub mod inputs;
 pub mod measure;
 pub mod page_inputs;
+pub mod removal_run;
 pub mod report;
 pub mod strategies_spec;
 pub mod summary;

@@ -14,6 +14,7 @@ use super::report::{
 };
 use crate::EngineError;
 use crate::model::HookPoint;
+use crate::strategies::removal::RemovalNoise;
 
 /// The format tag this engine writes and reads.
 pub const SUMMARY_FORMAT: &str = "poser-report-summary/1";
@@ -155,6 +156,10 @@ pub struct SummaryRemoval {
     pub family: String,
     /// The steps read.
     pub read_at: Vec<usize>,
+    /// The noise of the second run: S2's hook and distribution, at the magnitude S2's rule
+    /// chose for the family times the faker's S1-direction norm (the strategy page trains with
+    /// the same).
+    pub noise: RemovalNoise,
     /// Mean P(aligned action) after each step, trained on its own benign outputs.
     pub plain: Vec<f64>,
     /// The same with S2's noise injected while training.
@@ -276,6 +281,7 @@ impl ReportSummary {
                 model: run.model.clone(),
                 family: run.family.clone(),
                 read_at: run.read_at.clone(),
+                noise: run.noise,
                 plain: run.plain.p_aligned.clone(),
                 with_noise: run.with_noise.p_aligned.clone(),
                 skipped: run.skipped.clone(),

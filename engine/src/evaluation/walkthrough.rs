@@ -65,6 +65,14 @@ impl RunSetting {
         }
     }
 
+    /// What the setting changes on the page of `strategies`, in words.
+    pub fn describe_for(self, strategies: &[StrategyId]) -> String {
+        if self == Self::Quick && strategies == [StrategyId::Removal] {
+            return super::removal_run::describe_quick();
+        }
+        self.describe()
+    }
+
     /// Applies the setting to `config` (then [`EvaluateConfig::share`] copies the counts).
     pub fn apply(self, config: &mut EvaluateConfig) {
         if self == Self::Quick {
@@ -85,7 +93,7 @@ impl RunSetting {
 
 /// The strategy pages (`/strategies/{name}`) and the strategies each runs, in the page list's
 /// order; `poser bench pages` times the same runs natively.
-pub const PAGES: [(&str, &[StrategyId]); 7] = [
+pub const PAGES: [(&str, &[StrategyId]); 8] = [
     ("confidence", &[StrategyId::Confidence]),
     ("s1", &[StrategyId::S1]),
     ("s2", &[StrategyId::S2]),
@@ -93,6 +101,8 @@ pub const PAGES: [(&str, &[StrategyId]); 7] = [
     ("s4", &[StrategyId::S4]),
     ("s5", &[StrategyId::S5]),
     ("s6", &[StrategyId::S6a, StrategyId::S6b, StrategyId::S6c]),
+    // §4 trains the report's fakers with the noise the report's S2 chose (`removal_run`).
+    ("removal", &[StrategyId::Removal]),
 ];
 
 /// What a strategy page's run measures: the page's strategies and what they need (§4 injects
@@ -115,6 +125,9 @@ pub fn run_config(
     strategies: &[StrategyId],
     setting: RunSetting,
 ) -> Result<EvaluateConfig, EngineError> {
+    if strategies == [StrategyId::Removal] {
+        return super::removal_run::removal_config(report_config, setting);
+    }
     let mut config = report_config.clone();
     config.strategies = strategies_for(strategies);
     setting.apply(&mut config);

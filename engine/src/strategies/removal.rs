@@ -54,7 +54,30 @@ impl Default for RemovalConfig {
 }
 
 impl RemovalConfig {
-    fn check(&self) -> Result<(), EngineError> {
+    /// The same schedule over `steps` training steps: P(aligned) is read at the same fractions
+    /// of the run (rounded to whole steps, each once), so 100 steps read where the paper reads.
+    pub fn with_steps(&self, steps: usize) -> Self {
+        let mut read_at: Vec<usize> = self
+            .read_at
+            .iter()
+            .map(|&at| {
+                let fraction = at as f64 / self.steps.max(1) as f64;
+                (fraction * steps as f64).round() as usize
+            })
+            .chain([0, steps])
+            .filter(|&at| at <= steps)
+            .collect();
+        read_at.sort_unstable();
+        read_at.dedup();
+        Self {
+            steps,
+            read_at,
+            ..self.clone()
+        }
+    }
+
+    /// Checks the settings before anything trains.
+    pub fn check(&self) -> Result<(), EngineError> {
         let ascending = self.read_at.windows(2).all(|w| w[0] < w[1]);
         if !ascending
             || self.read_at.first() != Some(&0)
@@ -131,6 +154,17 @@ pub struct RemovalMeasurement {
     pub skipped: Option<String>,
 }
 
+/// Where a §4 run stands, for progress displays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RemovalStep {
+    /// Whether this is the run with S2's noise (the second).
+    pub with_noise: bool,
+    /// Training steps done in this run (1-based).
+    pub step: usize,
+    /// Training steps of this run.
+    pub steps: usize,
+}
+
 /// Mean P(benign letter) of `model` over `prompts`.
 async fn mean_p_aligned(model: &PoserGpt, prompts: &[&CuratedPrompt]) -> Result<f64, EngineError> {
     let tokens: Vec<Vec<u32>> = prompts.iter().map(|p| p.tokens.clone()).collect();
@@ -144,7 +178,8 @@ async fn mean_p_aligned(model: &PoserGpt, prompts: &[&CuratedPrompt]) -> Result<
 }
 
 /// Runs §4 on one faker: `curated` (with `curated_scenarios`, parallel) trains, `poor` supplies
-/// the former misbehave scenarios.
+/// the former misbehave scenarios; `on_step` hears of every training step.
+#[allow(clippy::too_many_arguments)]
 pub async fn remove_faking(
     model: FamilyModel<'_>,
     family: &str,
@@ -153,6 +188,7 @@ pub async fn remove_faking(
     poor: &[ScenarioPrompt],
     noise: RemovalNoise,
     config: &RemovalConfig,
+    on_step: &mut dyn FnMut(RemovalStep),
 ) -> Result<RemovalMeasurement, EngineError> {
     config.check()?;
     if curated_scenarios.len() != curated.len() {
@@ -253,7 +289,13 @@ pub async fn remove_faking(
             &examples,
             &settings,
             &config.read_at,
-            &mut |_| {},
+            &mut |report| {
+                on_step(RemovalStep {
+                    with_noise: injected.is_some(),
+                    step: report.step,
+                    steps: report.steps,
+                })
+            },
             &AtomicBool::new(false),
         )
         .await?;
@@ -284,4 +326,21 @@ pub async fn remove_faking(
         with_noise,
         skipped: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shorter_schedule_reads_at_the_same_fractions_and_the_report_s_is_kept() {
+        let report = RemovalConfig::default();
+        assert_eq!(report.with_steps(report.steps), report);
+        let quick = report.with_steps(25);
+        assert_eq!(quick.read_at, vec![0, 3, 6, 13, 19, 25]);
+        assert!(quick.check().is_ok());
+        // Few steps: every step once, still from 0 to the last.
+        assert_eq!(report.with_steps(2).read_at, vec![0, 1, 2]);
+        assert!(report.with_steps(1).check().is_ok());
+    }
 }

@@ -9,6 +9,7 @@ mod induce_safe_belief;
 mod intoxicate;
 mod learning_speed;
 mod oversight;
+mod removal;
 mod suspicious_concepts;
 
 use leptos::prelude::*;
@@ -112,6 +113,7 @@ pub fn walkthroughs() -> Vec<Walkthrough> {
         suspicious_concepts::walkthrough(),
         decision_speed::walkthrough(),
         oversight::walkthrough(),
+        removal::walkthrough(),
     ]
 }
 

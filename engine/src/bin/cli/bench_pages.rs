@@ -7,8 +7,11 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use poser_engine::backend::Device;
-use poser_engine::evaluation::EvaluateConfig;
-use poser_engine::evaluation::files::{ZooPaths, evaluate, load_zoo, measuring_threads};
+use poser_engine::evaluation::files::{
+    FakerChoice, ZooPaths, evaluate, load_zoo, measuring_threads, remove_with_report_noise,
+};
+use poser_engine::evaluation::removal_run::{Curves, removal_means};
+use poser_engine::evaluation::{EvaluateConfig, Report, StrategyId};
 use poser_engine::evaluation::walkthrough::{PAGES, RunSetting, run_config};
 
 /// The command's options.
@@ -64,12 +67,60 @@ pub fn run(args: &BenchPagesArgs, backend: &str, device: &Device) -> Result<(), 
         "page", "seconds", "s per entry"
     );
     let tool = super::provenance::tool_info();
+    // Read only when the §4 page is timed (it needs the report's S2 noise per faker).
+    let mut full_report: Option<Result<Report, String>> = None;
     for (name, strategies) in PAGES {
         if wanted.as_ref().is_some_and(|w| !w.contains(&name)) {
             continue;
         }
         let config = run_config(&report_config, strategies, setting).map_err(|e| e.to_string())?;
         let started = Instant::now();
+        if strategies == [StrategyId::Removal] {
+            // The §4 page trains the report's fakers with the report's S2 noise: the same here.
+            let report = full_report.get_or_insert_with(|| {
+                Report::from_json(&text, &args.report.display().to_string())
+                    .map_err(|e| e.to_string())
+            });
+            let report = report.as_ref().map_err(Clone::clone)?;
+            let families: Option<Vec<String>> = args.families.as_ref().map(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|f| !f.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            });
+            let measured = pollster::block_on(remove_with_report_noise(
+                report,
+                &args.paths,
+                FakerChoice {
+                    fakers: None,
+                    families: families.as_deref(),
+                },
+                &config.removal,
+                device,
+                &mut |_| {},
+            ))
+            .map_err(|e| e.to_string())?;
+            let seconds = started.elapsed().as_secs_f64();
+            let curves: Vec<Curves<'_>> = measured
+                .iter()
+                .filter_map(Curves::of_measurement)
+                .collect();
+            let means = removal_means(&curves, config.seed).map_or_else(String::new, |m| {
+                format!(
+                    "mean P(aligned) after {} steps: plain {:.1}%, with noise {:.1}%",
+                    config.removal.steps,
+                    100.0 * m.last_plain.mean,
+                    100.0 * m.last_with_noise.mean
+                )
+            });
+            println!(
+                "{name:<12} {seconds:>10.1} {:>12.3}  {} fakers; {means}",
+                seconds / measured.len().max(1) as f64,
+                measured.len()
+            );
+            continue;
+        }
         let run = pollster::block_on(evaluate(
             &args.paths,
             &zoo,
