@@ -538,7 +538,7 @@ const tests = [
       // scenarios, the fakers of one family; the noise is the committed report's S2 choice.
       const family = walkthroughFamily;
       const faker = walkthroughPair.faker;
-      const query = new URLSearchParams({ backend: 'cpu', v: '1', setting: 'quick', steps: '4', eval: '8', families: family, faker });
+      const query = new URLSearchParams({ backend: 'cpu', v: '1', setting: 'quick', steps: '4', train: '16', eval: '8', families: family, faker });
       await page.goto(`${origin}/strategies/removal?${query}`);
       expectEqual(await readyPanelOnly(page, 'cpu'), 'cpu', 'backend of /strategies/removal');
       await page.getByTestId('live-start').waitFor({ timeout: readyTimeoutMs });
@@ -580,7 +580,7 @@ const tests = [
       await page.locator('[data-testid="live-run"]:is([data-state="done"], [data-state="failed"])').waitFor({ timeout: readyTimeoutMs });
       expectEqual(await page.getByTestId('live-run').getAttribute('data-state'), 'done', `removal live run: ${await page.getByTestId('live-run').textContent()}`);
       const live = await rowsIn('live-run');
-      expectEqual(live.map((r) => r.faker), [faker], 'the live faker');
+      expectEqual(JSON.stringify(live.map((r) => r.faker)), JSON.stringify([faker]), 'the live faker');
       sameRun(live[0], 'live');
       expect(await page.locator('[data-testid="live-run"] figure.chart').count() >= 2, 'removal: the live Fig. 1 and the violin are drawn');
       await page.screenshot({ path: path.join(artifactsDir, 'strategy-removal-live.png'), fullPage: true });
@@ -598,7 +598,7 @@ const tests = [
       expectEqual(await page.getByTestId('run-all').getAttribute('data-state'), 'done', `removal run all: ${await page.getByTestId('run-all').textContent()}`);
       expect(worstDelayMs < 100, `removal: the page answered a timer only after ${worstDelayMs} ms during the run`);
       const all = await rowsIn('run-all');
-      expectEqual(all.map((r) => r.faker).sort(), cli.measurements.map((m) => m.model).sort(), 'removal run all: the fakers trained');
+      expectEqual(JSON.stringify(all.map((r) => r.faker).sort()), JSON.stringify(cli.measurements.map((m) => m.model).sort()), 'removal run all: the fakers trained');
       all.forEach((row) => sameRun(row, 'run all'));
       const mean = page.locator('[data-testid="removal-mean"][data-which="run"]');
       for (const [attribute, expected] of [['data-plain', cli.means.last_plain.mean], ['data-with-noise', cli.means.last_with_noise.mean], ['data-plain-low', cli.means.last_plain.interval[0]], ['data-plain-high', cli.means.last_plain.interval[1]]]) {

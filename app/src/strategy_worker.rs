@@ -316,7 +316,10 @@ async fn run_entries(request: &WorkerRequest) -> Result<(), String> {
                 };
                 let family_inputs = &inputs.inputs;
                 let measurement = remove_faking(
-                    FamilyModel { name, model: &model },
+                    FamilyModel {
+                        name,
+                        model: &model,
+                    },
                     family,
                     &family_inputs.curated,
                     &family_inputs.curated_scenarios,

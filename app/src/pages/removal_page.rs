@@ -47,7 +47,9 @@ fn joined(values: &[f64]) -> String {
 
 /// The curve's value after the last step, as a percentage (or a dash).
 fn last(values: &[f64]) -> String {
-    values.last().map_or_else(|| "—".to_owned(), |v| percent(*v))
+    values
+        .last()
+        .map_or_else(|| "—".to_owned(), |v| percent(*v))
 }
 
 /// Whether `config` trains as the committed report did (then the runs should equal its).
@@ -163,11 +165,7 @@ fn live_curves(
                 "Mean P(aligned action) of {} on its {} former misbehave scenarios (family {}) \
                  after each training step, trained on {} of its own benign answers, without and \
                  with S2's noise (magnitude {:.3}), beside the committed report's run.",
-                run.model,
-                run.n_eval,
-                run.family,
-                run.n_train,
-                run.noise.magnitude
+                run.model, run.n_eval, run.family, run.n_train, run.noise.magnitude
             ),
         },
         x_label: "training steps".to_owned(),
@@ -709,7 +707,11 @@ fn mean_row(which: &'static str, label: String, means: &RemovalMeans) -> impl In
 }
 
 /// The mean curves of this run and of the report, and the paper's numbers.
-fn mean_curves(summary: &ReportSummary, ours: &RemovalMeans, report: Option<&RemovalMeans>) -> Chart {
+fn mean_curves(
+    summary: &ReportSummary,
+    ours: &RemovalMeans,
+    report: Option<&RemovalMeans>,
+) -> Chart {
     let mut series = vec![
         line(
             format!("plain, this run ({} fakers)", ours.n_fakers),
@@ -776,7 +778,10 @@ fn run_all_results(
     if finished.is_empty() {
         return ().into_any();
     }
-    let table = faker_table(&finished, "Each faker's P(aligned action), first and last step");
+    let table = faker_table(
+        &finished,
+        "Each faker's P(aligned action), first and last step",
+    );
     let comparison = report_comparison(summary, data.run.config(), &finished, backend);
     let ours = data.run.means();
     let report = report_means(summary);
@@ -819,8 +824,16 @@ fn run_all_results(
         "removal-run-all-violin",
         "§4: each faker after training, this run and the report".to_owned(),
         vec![
-            ("plain, this run".to_owned(), Role::Series(1), last_of(|r| &r.plain.p_aligned)),
-            ("noise, this run".to_owned(), Role::Series(2), last_of(|r| &r.with_noise.p_aligned)),
+            (
+                "plain, this run".to_owned(),
+                Role::Series(1),
+                last_of(|r| &r.plain.p_aligned),
+            ),
+            (
+                "noise, this run".to_owned(),
+                Role::Series(2),
+                last_of(|r| &r.with_noise.p_aligned),
+            ),
             ("plain, report".to_owned(), Role::Series(5), report_plain),
             ("noise, report".to_owned(), Role::Series(6), report_noisy),
         ],

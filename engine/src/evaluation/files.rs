@@ -523,7 +523,9 @@ pub async fn remove_with_report_noise(
     for model in all {
         let family = removal_family(&zoo, model)?.0.family.as_str();
         let named = choice.fakers.is_none_or(|f| f.iter().any(|a| a == model));
-        let in_family = choice.families.is_none_or(|f| f.iter().any(|a| a == family));
+        let in_family = choice
+            .families
+            .is_none_or(|f| f.iter().any(|a| a == family));
         if named && in_family {
             jobs.push(Job { family, model });
         }

@@ -11,8 +11,8 @@ use poser_engine::evaluation::files::{
     FakerChoice, ZooPaths, evaluate, load_zoo, measuring_threads, remove_with_report_noise,
 };
 use poser_engine::evaluation::removal_run::{Curves, removal_means};
-use poser_engine::evaluation::{EvaluateConfig, Report, StrategyId};
 use poser_engine::evaluation::walkthrough::{PAGES, RunSetting, run_config};
+use poser_engine::evaluation::{EvaluateConfig, Report, StrategyId};
 
 /// The command's options.
 pub struct BenchPagesArgs {
@@ -102,10 +102,8 @@ pub fn run(args: &BenchPagesArgs, backend: &str, device: &Device) -> Result<(), 
             ))
             .map_err(|e| e.to_string())?;
             let seconds = started.elapsed().as_secs_f64();
-            let curves: Vec<Curves<'_>> = measured
-                .iter()
-                .filter_map(Curves::of_measurement)
-                .collect();
+            let curves: Vec<Curves<'_>> =
+                measured.iter().filter_map(Curves::of_measurement).collect();
             let means = removal_means(&curves, config.seed).map_or_else(String::new, |m| {
                 format!(
                     "mean P(aligned) after {} steps: plain {:.1}%, with noise {:.1}%",

@@ -119,10 +119,7 @@ pub fn run(args: &RemovalArgs, device: &Device) -> Result<(), String> {
         },
     ))
     .map_err(|e| e.to_string())?;
-    let curves: Vec<Curves<'_>> = measured
-        .iter()
-        .filter_map(Curves::of_measurement)
-        .collect();
+    let curves: Vec<Curves<'_>> = measured.iter().filter_map(Curves::of_measurement).collect();
     let means = removal_means(&curves, config.seed);
     if args.json {
         let output = RemovalOutput {
