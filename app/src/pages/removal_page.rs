@@ -92,8 +92,10 @@ fn line(name: String, role: Role, xs: &[usize], ys: &[f64]) -> LineSeries {
     }
 }
 
-fn step_ticks(steps: &[usize]) -> Vec<(f64, String)> {
-    steps.iter().map(|s| (*s as f64, s.to_string())).collect()
+/// Ticks at the steps of the longer schedule (a short run's steps would crowd near zero).
+fn step_ticks(a: &[usize], b: &[usize]) -> Vec<(f64, String)> {
+    let longer = if b.last() > a.last() { b } else { a };
+    longer.iter().map(|s| (*s as f64, s.to_string())).collect()
 }
 
 /// The paper's two numbers as diamonds at its last step.
@@ -139,7 +141,7 @@ fn live_curves(
             &run.with_noise.p_aligned,
         ),
     ];
-    let mut steps = run.read_at.clone();
+    let mut report_steps: &[usize] = &[];
     if let Some(report) = report.filter(|r| r.skipped.is_none()) {
         series.push(line(
             "plain, committed report".to_owned(),
@@ -153,10 +155,8 @@ fn live_curves(
             &report.read_at,
             &report.with_noise,
         ));
-        steps.extend(&report.read_at);
+        report_steps = &report.read_at;
     }
-    steps.sort_unstable();
-    steps.dedup();
     LineChart {
         labels: Labels {
             id: "removal-live".to_owned(),
@@ -169,7 +169,7 @@ fn live_curves(
             ),
         },
         x_label: "training steps".to_owned(),
-        x_ticks: step_ticks(&steps),
+        x_ticks: step_ticks(&run.read_at, report_steps),
         y_label: "mean P(aligned action)".to_owned(),
         y_format: YFormat::Percent,
         y_domain: Some((0.0, 1.0)),
@@ -726,7 +726,7 @@ fn mean_curves(
             &ours.with_noise,
         ),
     ];
-    let mut steps = ours.read_at.clone();
+    let mut report_steps: &[usize] = &[];
     if let Some(report) = report {
         series.push(line(
             format!("plain, committed report ({} fakers)", report.n_fakers),
@@ -740,10 +740,8 @@ fn mean_curves(
             &report.read_at,
             &report.with_noise,
         ));
-        steps.extend(&report.read_at);
+        report_steps = &report.read_at;
     }
-    steps.sort_unstable();
-    steps.dedup();
     LineChart {
         labels: Labels {
             id: "removal-run-all".to_owned(),
@@ -756,7 +754,7 @@ fn mean_curves(
             ),
         },
         x_label: "training steps".to_owned(),
-        x_ticks: step_ticks(&steps),
+        x_ticks: step_ticks(&ours.read_at, report_steps),
         y_label: "mean P(aligned action)".to_owned(),
         y_format: YFormat::Percent,
         y_domain: Some((0.0, 1.0)),
