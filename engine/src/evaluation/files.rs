@@ -27,9 +27,7 @@ use crate::model::manifest::dir::{load_model, read_manifest};
 use crate::model::{LoadError, Manifest, PoserGpt};
 use crate::strategies::FamilyModel;
 use crate::strategies::harness::Pair;
-use crate::strategies::removal::{
-    RemovalConfig, RemovalMeasurement, RemovalNoise, RemovalStep, remove_faking,
-};
+use crate::strategies::removal::{RemovalConfig, RemovalMeasurement, RemovalNoise, remove_faking};
 
 /// The three folders an evaluation reads.
 #[derive(Debug, Clone)]
@@ -372,21 +370,7 @@ pub async fn evaluate(
                 })
             })
             .collect::<Result<Vec<_>, EngineError>>()?;
-        removal = on_threads(
-            &jobs,
-            &|index, on_stage| {
-                on_stage(Stage::Removal);
-                block_on(measure_removal(
-                    zoo,
-                    &families,
-                    &models,
-                    config,
-                    jobs[index].model,
-                    &mut |_| {},
-                ))
-            },
-            progress,
-        )?;
+        removal = removal_on_threads(zoo, &families, &models, config, &jobs, progress)?;
     }
     Ok(Report {
         format: REPORT_FORMAT.to_owned(),
@@ -424,6 +408,31 @@ fn removal_family<'a>(
         .ok_or_else(|| EngineError::InvalidParameter(format!("faker {faker} is in no family")))
 }
 
+/// §4 on each job's faker, on the work queue (evaluate, verify and `poser removal` alike).
+fn removal_on_threads(
+    zoo: &LoadedZoo,
+    families: &[FamilyReport],
+    models: &BTreeMap<String, PoserGpt>,
+    config: &EvaluateConfig,
+    jobs: &[Job<'_>],
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<Vec<RemovalMeasurement>, EngineError> {
+    on_threads(
+        jobs,
+        &|index, on_stage| {
+            on_stage(Stage::Removal);
+            block_on(measure_removal(
+                zoo,
+                families,
+                models,
+                config,
+                jobs[index].model,
+            ))
+        },
+        progress,
+    )
+}
+
 /// §4 on one faker, with the noise S2's rule chose for its family: the family's magnitude
 /// times the faker's own S1-direction norm at S2's hook (as S2 scales it).
 async fn measure_removal(
@@ -432,7 +441,6 @@ async fn measure_removal(
     models: &BTreeMap<String, PoserGpt>,
     config: &EvaluateConfig,
     faker: &str,
-    on_step: &mut dyn FnMut(RemovalStep),
 ) -> Result<RemovalMeasurement, EngineError> {
     let (inputs, _) = removal_family(zoo, faker)?;
     let family = families
@@ -476,7 +484,7 @@ async fn measure_removal(
         &inputs.poor_oversight,
         noise,
         &config.removal,
-        on_step,
+        &mut |_| {},
     )
     .await
 }
@@ -538,21 +546,7 @@ pub async fn remove_with_report_noise(
     let models = load_models(&zoo, &paths.models, device)?;
     let mut config = report.config.clone();
     config.removal = removal.clone();
-    on_threads(
-        &jobs,
-        &|index, on_stage| {
-            on_stage(Stage::Removal);
-            block_on(measure_removal(
-                &zoo,
-                &report.families,
-                &models,
-                &config,
-                jobs[index].model,
-                &mut |_| {},
-            ))
-        },
-        progress,
-    )
+    removal_on_threads(&zoo, &report.families, &models, &config, &jobs, progress)
 }
 
 /// Which (family index, model index) entries a verification recomputes: all of them, or a
@@ -670,19 +664,12 @@ pub async fn verify(
             model: &expected.model,
         })
         .collect();
-    let fresh = on_threads(
+    let fresh = removal_on_threads(
+        &zoo,
+        &report.families,
+        &models,
+        &report.config,
         &jobs,
-        &|index, on_stage| {
-            on_stage(Stage::Removal);
-            block_on(measure_removal(
-                &zoo,
-                &report.families,
-                &models,
-                &report.config,
-                &chosen[index].1.model,
-                &mut |_| {},
-            ))
-        },
         progress,
     )?;
     for ((index, expected), fresh) in chosen.iter().zip(&fresh) {
